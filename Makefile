@@ -1,0 +1,48 @@
+# descflow — `make demo` and `make test` work on a fresh machine: they install what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test test-unit test-integration services compose-check bench lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	# The CPU wheel of torch; an unpinned spec would pull a multi-GB CUDA build.
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e ".[test,embedded]"
+	@touch $(STAMP)
+
+demo: install
+	$(VENV)/bin/descflow demo
+
+services:
+	@bash scripts/services.sh
+
+compose-check:
+	@bash scripts/check_compose.sh
+
+test: install services compose-check
+	$(VENV)/bin/pytest tests -q
+
+test-unit: install
+	$(VENV)/bin/pytest tests/unit -q
+
+test-integration: install services
+	$(VENV)/bin/pytest tests/integration tests/e2e -q
+
+bench: install services
+	@mkdir -p bench/results
+	$(PY) -m bench.quality
+
+lint: install
+	$(PIP) install --quiet ruff
+	$(VENV)/bin/ruff check schemas producers workers descflow tests bench
+
+clean:
+	rm -rf .descflow .pytest_cache test-artifacts

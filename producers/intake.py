@@ -1,0 +1,113 @@
+"""The one door every event comes through: validate, record, enqueue.
+
+Webhook, JSONL replay and the Python API all call `Intake.submit`, so an event
+is judged the same way whichever edge it arrives at. Bad input is recorded in
+`rejected_events` and never reaches a worker; an event_id seen before is a
+duplicate and is not enqueued again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Literal
+
+from celery import Celery
+from kombu.utils.uuid import uuid
+from kombu.exceptions import OperationalError as KombuOperationalError
+
+from schemas.events import EventRejected, FieldError, ProductEvent, decode_event, parse_event
+from schemas.settings import Settings, get_settings
+from workers.store import Store
+
+log = logging.getLogger(__name__)
+
+Status = Literal["accepted", "duplicate", "rejected", "unavailable"]
+
+
+@dataclass
+class Outcome:
+    status: Status
+    event_id: str | None = None
+    task_id: str | None = None
+    errors: list[FieldError] = field(default_factory=list)
+    message: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"status": self.status, "event_id": self.event_id}
+        if self.task_id:
+            out["task_id"] = self.task_id
+        if self.errors:
+            out["errors"] = [e.model_dump() for e in self.errors]
+        if self.message:
+            out["message"] = self.message
+        return out
+
+
+class QueueUnavailable(RuntimeError):
+    """The broker refused the message; the caller should retry later."""
+
+
+class Intake:
+    def __init__(self, settings: Settings | None = None, *, source: str = "api"):
+        self.settings = settings or get_settings()
+        self.source = source
+
+    @cached_property
+    def store(self) -> Store:
+        return Store(self.settings.database_url)
+
+    @cached_property
+    def celery(self) -> Celery:
+        from workers.app import create_app
+
+        return create_app(self.settings)
+
+    def submit_raw(self, raw: bytes) -> Outcome:
+        """Bytes as received on the wire (webhook body, one JSONL line)."""
+        try:
+            payload, event = decode_event(raw)
+        except EventRejected as exc:
+            return self._reject(exc, raw, _event_id_of(raw))
+        return self._accept(payload, event)
+
+    def submit(self, payload: dict[str, Any]) -> Outcome:
+        """An already-decoded JSON object (Python API)."""
+        try:
+            event = parse_event(payload)
+        except EventRejected as exc:
+            raw = json.dumps(payload, ensure_ascii=False, default=str)
+            return self._reject(exc, raw, payload.get("event_id") if isinstance(payload, dict) else None)
+        return self._accept(payload, event)
+
+    def _reject(self, exc: EventRejected, raw: bytes | str, event_id: Any) -> Outcome:
+        event_id = event_id if isinstance(event_id, str) else None
+        self.store.record_rejected(self.source, [e.model_dump() for e in exc.errors], raw, event_id)
+        return Outcome("rejected", event_id=event_id, errors=exc.errors, message=str(exc)[:500])
+
+    def _accept(self, payload: dict[str, Any], event: ProductEvent | Any) -> Outcome:
+        task_id = uuid()  # stored before sending, so a fast worker never races the bookkeeping
+        if not self.store.record_inbound(event, payload, self.source, task_id=task_id):
+            return Outcome("duplicate", event_id=event.event_id, message="event_id already received")
+        task = "descflow.ingest" if isinstance(event, ProductEvent) else "descflow.ingest_review"
+        try:
+            self.celery.send_task(task, args=[event.event_id], task_id=task_id, retry=True,
+                                           retry_policy={"max_retries": 2, "interval_start": 0.2,
+                                                         "interval_step": 0.5, "interval_max": 1.0})
+        except (KombuOperationalError, OSError) as exc:
+            # Forget the event so that the shop's retry of the same delivery is accepted.
+            self.store.forget_inbound(event.event_id)
+            log.error("broker unavailable, event %s not accepted: %s", event.event_id, exc)
+            raise QueueUnavailable(f"the queue is unavailable ({exc}); retry the delivery later") from exc
+        return Outcome("accepted", event_id=event.event_id, task_id=task_id)
+
+
+def _event_id_of(raw: bytes) -> str | None:
+    """Best effort: the event_id of a rejected body, for the rejected_events row."""
+    try:
+        value = json.loads(raw).get("event_id")
+    except Exception:
+        return None
+    return value[:128] if isinstance(value, str) else None

@@ -1,0 +1,78 @@
+"""Shared fixtures: real Redis, real SQLite/PostgreSQL, a tiny real model, real workers."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+ARTIFACTS = REPO / "test-artifacts"
+TEST_REDIS = os.environ.get("DESCFLOW_TEST_REDIS", "redis://127.0.0.1:6379/15")
+TEST_POSTGRES = os.environ.get("DESCFLOW_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def need_service(ok: bool, what: str) -> None:
+    """Skip locally when a service is absent; under CI (`make test` starts them) fail instead."""
+    if ok:
+        return
+    message = f"{what} is not reachable: run `make services` (or `make test`, which starts it)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    from descflow.services import redis_alive
+
+    need_service(redis_alive(TEST_REDIS), f"Redis at {TEST_REDIS}")
+    return TEST_REDIS
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh database per test session on the local server, dropped afterwards."""
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(TEST_POSTGRES, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text("select 1"))
+    except Exception as exc:  # noqa: BLE001 - any connection failure means "not there"
+        need_service(False, f"PostgreSQL at {TEST_POSTGRES} ({type(exc).__name__})")
+    name = f"descflow_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'create database "{name}"'))
+    url = TEST_POSTGRES.rsplit("/", 1)[0] + "/" + name
+    yield url
+    from workers.store import dispose_engines
+
+    dispose_engines()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'drop database if exists "{name}" with (force)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small house model trained in the test session on phrase-bank pairs (~20 s on 2 cores)."""
+    from producers.samples.phrasebank import generate_pairs
+    from workers.gpu.train import TrainConfig, train
+
+    out = tmp_path_factory.mktemp("models") / "house"
+    cfg = TrainConfig(vocab_size=1500, n_layer=2, n_embd=96, n_head=2, n_positions=256, epochs=3, batch_size=16,
+                      warmup_steps=20, max_minutes=1.5, seed=0)
+    report = train(generate_pairs(1200, seed=7), out, config=cfg)
+    assert report.eval_loss < report.initial_eval_loss
+    return out
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

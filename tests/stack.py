@@ -1,0 +1,90 @@
+"""A running descflow stack: real Redis, a real database, a gpu and a cpu worker process."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from descflow.services import WorkerProcess
+from producers.intake import Intake
+from schemas.settings import Settings
+from schemas.signing import SIGNATURE_HEADER, sign
+from workers.store import Store
+
+SECRET = "test-webhook-secret"
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    store: Store
+    redis: redis.Redis
+    workers: dict[str, WorkerProcess]
+    log_dir: Path
+
+    def intake(self, source: str = "api") -> Intake:
+        return Intake(self.settings, source=source)
+
+    def signed(self, payload: dict[str, Any] | bytes) -> tuple[bytes, dict[str, str]]:
+        body = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
+        return body, {SIGNATURE_HEADER: sign(SECRET.encode(), body), "Content-Type": "application/json"}
+
+    def wait_for(self, condition: Callable[[], Any], timeout: float = 120.0, what: str = "condition") -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = condition()
+            if value:
+                return value
+            for name, w in self.workers.items():
+                if w.proc is not None and w.proc.poll() is not None:
+                    pytest.fail(f"{name} worker died:\n{w.tail()}")
+            time.sleep(0.25)
+        logs = "\n".join(f"--- {n}\n{w.tail(60)}" for n, w in self.workers.items())
+        pytest.fail(f"timed out after {timeout} s waiting for {what}\n{logs}")
+
+
+def start_stack(tmp: Path, database_url: str, redis_url: str, model: Path, **extra: str) -> Stack:
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    env = {
+        "DESCFLOW_BROKER_URL": redis_url,
+        "DESCFLOW_DATABASE_URL": database_url,
+        "DESCFLOW_GENERATOR_MODEL": str(model),
+        "DESCFLOW_HOME": str(tmp),
+        "DESCFLOW_WEBHOOK_SECRET": SECRET,
+        "DESCFLOW_CANDIDATES": "3",
+        "DESCFLOW_MAX_NEW_TOKENS": "80",
+        "DESCFLOW_MAX_RETRIES": "2",
+        "DESCFLOW_RETRY_BACKOFF_MAX": "1",
+        "DESCFLOW_LOG_LEVEL": "INFO",
+        **extra,
+    }
+    settings = Settings(**{k.removeprefix("DESCFLOW_").lower(): v for k, v in env.items()})
+    store = Store(database_url)
+    log_dir = tmp / "logs"
+    workers = {
+        "gpu": WorkerProcess("gpu", env, log_dir / "gpu.log"),
+        "cpu": WorkerProcess("cpu", env, log_dir / "cpu.log", concurrency=2),
+    }
+    for w in workers.values():
+        w.start()
+    try:
+        for w in workers.values():
+            w.wait_ready(timeout=120)
+    except Exception:
+        for w in workers.values():
+            w.stop(5)
+        raise
+    return Stack(settings=settings, store=store, redis=client, workers=workers, log_dir=log_dir)
+
+
+def stop_stack(stack: Stack) -> None:
+    for w in stack.workers.values():
+        w.stop()

@@ -1,0 +1,471 @@
+"""Persistence: one engine per database URL, short sessions, idempotent writes.
+
+Every write is safe to repeat: Celery delivers at least once, so a stage that
+runs twice for one event must leave one result. Unique constraints decide;
+an IntegrityError on insert means "already done", never an error.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlalchemy import func
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError, ProgrammingError
+from sqlmodel import Session, SQLModel, create_engine, delete, select
+
+from schemas.events import Product, ProductEvent, ReviewEvent
+from schemas.tables import (
+    DescriptionCandidate,
+    FailedTask,
+    InboundEvent,
+    ProductAspectRow,
+    ProductRow,
+    PublishedDescription,
+    RejectedEvent,
+    ReviewRow,
+    ReviewSentimentRow,
+    StageRun,
+    utcnow,
+)
+
+RAW_LIMIT = 4_096
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def get_engine(url: str) -> Engine:
+    """One engine per URL per process (created after fork, never inherited)."""
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = _create_engine(url)
+            _create_tables(engine)
+            _engines[url] = engine
+        return engine
+
+
+def _create_tables(engine: Engine, attempts: int = 5) -> None:
+    """create_all, tolerating the race of several processes creating the same tables at once."""
+    for attempt in range(attempts):
+        try:
+            SQLModel.metadata.create_all(engine)
+            return
+        except (IntegrityError, ProgrammingError):  # PostgreSQL: duplicate pg_type / relation
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+
+
+def dispose_engines() -> None:
+    """Drop pooled connections; called in a forked child so it opens its own."""
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose(close=False)
+        _engines.clear()
+
+
+def _create_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
+
+        @sa_event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _: Any) -> None:
+            # WAL lets the webhook read while workers write; busy_timeout makes
+            # concurrent writers wait instead of failing with "database is locked".
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=60000")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+class Store:
+    """The database as the pipeline sees it: plain methods, no ORM objects leak out mutable."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = get_engine(url)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    # ---- intake -----------------------------------------------------------------
+
+    def record_inbound(
+        self, event: ProductEvent | ReviewEvent, payload: dict[str, Any], source: str, *, task_id: str | None = None
+    ) -> bool:
+        """Insert the event; False when its event_id was already seen."""
+        subject = event.product_id if isinstance(event, ProductEvent) else event.review_id
+        row = InboundEvent(
+            event_id=event.event_id,
+            event_type=event.event_type,
+            shop_id=event.shop_id,
+            subject_id=subject,
+            source=source,
+            payload=payload,
+            status="queued",
+            task_id=task_id,
+        )
+        with self.session() as s:
+            s.add(row)
+            try:
+                s.commit()
+            except IntegrityError:
+                s.rollback()
+                return False
+        return True
+
+    def forget_inbound(self, event_id: str) -> None:
+        """Undo record_inbound when the event could not be enqueued, so a resend is accepted."""
+        with self.session() as s:
+            s.exec(delete(InboundEvent).where(InboundEvent.event_id == event_id))
+            s.commit()
+
+    def set_inbound(self, event_id: str, *, status: str, task_id: str | None = None) -> None:
+        with self.session() as s:
+            row = s.get(InboundEvent, event_id)
+            if row is None:
+                return
+            row.status = status
+            if task_id is not None:
+                row.task_id = task_id
+            if status in {"done", "stale", "failed"}:
+                row.finished_at = utcnow()
+            s.add(row)
+            s.commit()
+
+    def get_inbound(self, event_id: str) -> InboundEvent | None:
+        with self.session() as s:
+            return s.get(InboundEvent, event_id)
+
+    def record_rejected(
+        self, source: str, errors: Sequence[dict[str, str]], raw: str | bytes, event_id: str | None = None
+    ) -> int:
+        if isinstance(raw, bytes):
+            raw = raw[:RAW_LIMIT].decode("utf-8", errors="replace")
+        row = RejectedEvent(
+            source=source, event_id=(event_id or None) and str(event_id)[:128], errors=list(errors), raw=raw[:RAW_LIMIT]
+        )
+        with self.session() as s:
+            s.add(row)
+            s.commit()
+            return row.id  # type: ignore[return-value]
+
+    # ---- products -----------------------------------------------------------------
+
+    def upsert_product(self, event: ProductEvent) -> ProductRow | None:
+        """Store the product as of this event; None when a newer event already won."""
+        product = event.product()
+        occurred = _utc(event.occurred_at)
+        with self.session() as s:
+            row = s.exec(
+                select(ProductRow).where(
+                    ProductRow.shop_id == event.shop_id, ProductRow.product_id == product.product_id
+                )
+            ).first()
+            if row is not None and row.last_event_id == event.event_id:
+                return row
+            if row is not None and _utc(row.occurred_at) > occurred:
+                return None
+            if row is None:
+                row = ProductRow(shop_id=event.shop_id, product_id=product.product_id, occurred_at=occurred,
+                                 locale=product.locale, title=product.title, category=product.category,
+                                 data={}, last_event_id=event.event_id)
+            row.locale, row.title, row.category = product.locale, product.title, product.category
+            row.data = product.model_dump(mode="json")
+            row.last_event_id = event.event_id
+            row.occurred_at = occurred
+            row.updated_at = utcnow()
+            s.add(row)
+            try:
+                s.commit()
+            except IntegrityError:  # a concurrent first insert of the same product
+                s.rollback()
+                return self.upsert_product(event)
+            return row
+
+    def get_product(self, shop_id: str, product_id: str) -> ProductRow | None:
+        with self.session() as s:
+            return s.exec(
+                select(ProductRow).where(ProductRow.shop_id == shop_id, ProductRow.product_id == product_id)
+            ).first()
+
+    def product_model(self, shop_id: str, product_id: str) -> Product | None:
+        row = self.get_product(shop_id, product_id)
+        return None if row is None else Product.model_validate(row.data)
+
+    # ---- candidates ---------------------------------------------------------------
+
+    def candidates(self, event_id: str, locale: str) -> list[DescriptionCandidate]:
+        with self.session() as s:
+            return list(
+                s.exec(
+                    select(DescriptionCandidate)
+                    .where(DescriptionCandidate.event_id == event_id, DescriptionCandidate.locale == locale)
+                    .order_by(DescriptionCandidate.idx)
+                )
+            )
+
+    def add_candidates(self, rows: Sequence[DescriptionCandidate]) -> list[DescriptionCandidate]:
+        """Insert a candidate set once; a repeat returns the set already stored."""
+        if not rows:
+            return []
+        with self.session() as s:
+            s.add_all(rows)
+            try:
+                s.commit()
+            except IntegrityError:
+                s.rollback()
+        return self.candidates(rows[0].event_id, rows[0].locale)
+
+    def update_candidates(self, rows: Sequence[DescriptionCandidate]) -> None:
+        with self.session() as s:
+            for row in rows:
+                s.merge(row)
+            s.commit()
+
+    # ---- publishing ---------------------------------------------------------------
+
+    def publish(
+        self, *, shop_id: str, product_id: str, locale: str, event_id: str, text: str,
+        scores: dict[str, Any], candidate_id: int | None,
+    ) -> PublishedDescription:
+        """Insert the next version once per (event, locale); a repeat returns the stored row."""
+        for _ in range(5):
+            with self.session() as s:
+                existing = s.exec(
+                    select(PublishedDescription).where(
+                        PublishedDescription.event_id == event_id, PublishedDescription.locale == locale
+                    )
+                ).first()
+                if existing is not None:
+                    return existing
+                current = s.exec(
+                    select(func.max(PublishedDescription.version)).where(
+                        PublishedDescription.shop_id == shop_id,
+                        PublishedDescription.product_id == product_id,
+                        PublishedDescription.locale == locale,
+                    )
+                ).one()
+                row = PublishedDescription(
+                    shop_id=shop_id, product_id=product_id, locale=locale, version=(current or 0) + 1,
+                    text=text, scores=scores, event_id=event_id, candidate_id=candidate_id,
+                )
+                s.add(row)
+                try:
+                    s.commit()
+                    return row
+                except IntegrityError:  # a concurrent publish took this version number
+                    s.rollback()
+        raise RuntimeError(f"could not allocate a version for {shop_id}/{product_id}/{locale}")
+
+    def mark_announced(self, published_id: int) -> None:
+        with self.session() as s:
+            row = s.get(PublishedDescription, published_id)
+            if row is not None and not row.announced:
+                row.announced = True
+                s.add(row)
+                s.commit()
+
+    def current_descriptions(self, shop_id: str | None = None) -> list[PublishedDescription]:
+        """The latest version per (shop, product, locale)."""
+        with self.session() as s:
+            latest = (
+                select(
+                    PublishedDescription.shop_id, PublishedDescription.product_id, PublishedDescription.locale,
+                    func.max(PublishedDescription.version).label("v"),
+                )
+                .group_by(PublishedDescription.shop_id, PublishedDescription.product_id, PublishedDescription.locale)
+                .subquery()
+            )
+            query = select(PublishedDescription).join(
+                latest,
+                (PublishedDescription.shop_id == latest.c.shop_id)
+                & (PublishedDescription.product_id == latest.c.product_id)
+                & (PublishedDescription.locale == latest.c.locale)
+                & (PublishedDescription.version == latest.c.v),
+            )
+            if shop_id is not None:
+                query = query.where(PublishedDescription.shop_id == shop_id)
+            return list(s.exec(query.order_by(PublishedDescription.product_id, PublishedDescription.locale)))
+
+    # ---- reviews ------------------------------------------------------------------
+
+    def upsert_review(self, event: ReviewEvent) -> ReviewRow:
+        review = event.review()
+        with self.session() as s:
+            row = s.exec(
+                select(ReviewRow).where(ReviewRow.shop_id == event.shop_id, ReviewRow.review_id == review.review_id)
+            ).first()
+            if row is None:
+                row = ReviewRow(shop_id=event.shop_id, review_id=review.review_id, product_id=review.product_id,
+                                text=review.text, event_id=event.event_id, occurred_at=_utc(event.occurred_at))
+            row.product_id, row.rating, row.text, row.locale = review.product_id, review.rating, review.text, review.locale
+            row.event_id = event.event_id
+            s.add(row)
+            try:
+                s.commit()
+            except IntegrityError:
+                s.rollback()
+                return self.upsert_review(event)
+            return row
+
+    def get_review(self, shop_id: str, review_id: str) -> ReviewRow | None:
+        with self.session() as s:
+            return s.exec(
+                select(ReviewRow).where(ReviewRow.shop_id == shop_id, ReviewRow.review_id == review_id)
+            ).first()
+
+    def save_sentiment(self, row: ReviewSentimentRow) -> None:
+        with self.session() as s:
+            existing = s.exec(
+                select(ReviewSentimentRow).where(
+                    ReviewSentimentRow.shop_id == row.shop_id, ReviewSentimentRow.review_id == row.review_id
+                )
+            ).first()
+            if existing is not None:
+                row.id = existing.id
+            s.merge(row)
+            try:
+                s.commit()
+            except IntegrityError:
+                s.rollback()
+                self.save_sentiment(row)
+
+    def product_sentiments(self, shop_id: str, product_id: str) -> list[tuple[ReviewRow, ReviewSentimentRow]]:
+        with self.session() as s:
+            return list(
+                s.exec(
+                    select(ReviewRow, ReviewSentimentRow)
+                    .join(
+                        ReviewSentimentRow,
+                        (ReviewSentimentRow.shop_id == ReviewRow.shop_id)
+                        & (ReviewSentimentRow.review_id == ReviewRow.review_id),
+                    )
+                    .where(ReviewRow.shop_id == shop_id, ReviewRow.product_id == product_id)
+                    .order_by(ReviewRow.review_id)
+                )
+            )
+
+    def replace_aspects(
+        self, shop_id: str, product_id: str, counts: dict[str, dict[str, int]], *,
+        review_count: int, rating_mean: float | None, sentiment_mean: float | None,
+    ) -> None:
+        """Rewrite a product's aspect rows from a full recount: repeatable by construction."""
+        for attempt in range(3):
+            try:
+                return self._replace_aspects(shop_id, product_id, counts, review_count=review_count,
+                                             rating_mean=rating_mean, sentiment_mean=sentiment_mean)
+            except IntegrityError:  # a concurrent recount of the same product committed first
+                if attempt == 2:
+                    raise
+
+    def _replace_aspects(
+        self, shop_id: str, product_id: str, counts: dict[str, dict[str, int]], *,
+        review_count: int, rating_mean: float | None, sentiment_mean: float | None,
+    ) -> None:
+        with self.session() as s:
+            s.exec(
+                delete(ProductAspectRow).where(
+                    ProductAspectRow.shop_id == shop_id, ProductAspectRow.product_id == product_id
+                )
+            )
+            for aspect, c in sorted(counts.items()):
+                s.add(ProductAspectRow(shop_id=shop_id, product_id=product_id, aspect=aspect,
+                                       positive=c.get("positive", 0), negative=c.get("negative", 0),
+                                       neutral=c.get("neutral", 0)))
+            product = s.exec(
+                select(ProductRow).where(ProductRow.shop_id == shop_id, ProductRow.product_id == product_id)
+            ).first()
+            if product is not None:
+                product.review_count, product.rating_mean, product.sentiment_mean = (
+                    review_count, rating_mean, sentiment_mean)
+                s.add(product)
+            s.commit()
+
+    def product_aspects(self, shop_id: str, product_id: str) -> list[ProductAspectRow]:
+        with self.session() as s:
+            return list(
+                s.exec(
+                    select(ProductAspectRow).where(
+                        ProductAspectRow.shop_id == shop_id, ProductAspectRow.product_id == product_id
+                    )
+                )
+            )
+
+    # ---- bookkeeping --------------------------------------------------------------
+
+    def record_stage(self, event_id: str, locale: str, stage: str, seconds: float, attempts: int, worker: str) -> None:
+        with self.session() as s:
+            row = s.exec(
+                select(StageRun).where(StageRun.event_id == event_id, StageRun.locale == locale, StageRun.stage == stage)
+            ).first()
+            if row is None:
+                row = StageRun(event_id=event_id, locale=locale, stage=stage, seconds=seconds)
+            row.seconds, row.attempts, row.worker, row.finished_at = seconds, attempts, worker, utcnow()
+            s.add(row)
+            try:
+                s.commit()
+            except IntegrityError:
+                s.rollback()
+
+    def stage_timings(self, event_ids: Sequence[str]) -> dict[tuple[str, str], dict[str, float]]:
+        out: dict[tuple[str, str], dict[str, float]] = {}
+        with self.session() as s:
+            for row in s.exec(select(StageRun).where(StageRun.event_id.in_(list(event_ids)))):  # type: ignore[attr-defined]
+                out.setdefault((row.event_id, row.locale), {})[row.stage] = row.seconds
+        return out
+
+    def record_failure(self, *, task_id: str, task: str, args: list, kwargs: dict, error: str,
+                       traceback: str, attempts: int) -> FailedTask:
+        """One dead-letter row per task id; a repeat updates attempts and last_seen."""
+        with self.session() as s:
+            row = s.exec(select(FailedTask).where(FailedTask.task_id == task_id)).first()
+            if row is None:
+                row = FailedTask(task_id=task_id, task=task, args=args, kwargs=kwargs, error=error)
+            row.error, row.traceback, row.attempts = error, traceback, attempts
+            row.status, row.last_seen = "dead", utcnow()
+            s.add(row)
+            s.commit()
+            return row
+
+    def failed_tasks(self, *, status: str | None = "dead", task: str | None = None,
+                     ids: Sequence[int] | None = None) -> list[FailedTask]:
+        with self.session() as s:
+            query = select(FailedTask).order_by(FailedTask.id)
+            if status:
+                query = query.where(FailedTask.status == status)
+            if task:
+                query = query.where(FailedTask.task == task)
+            if ids:
+                query = query.where(FailedTask.id.in_(list(ids)))  # type: ignore[union-attr]
+            return list(s.exec(query))
+
+    def set_failed_status(self, failed_id: int, status: str) -> None:
+        with self.session() as s:
+            row = s.get(FailedTask, failed_id)
+            if row is not None:
+                row.status = status
+                s.add(row)
+                s.commit()
