@@ -59,7 +59,7 @@ def start_stack(tmp: Path, database_url: str, redis_url: str, model: Path, **ext
         "DESCFLOW_GENERATOR_MODEL": str(model),
         "DESCFLOW_HOME": str(tmp),
         "DESCFLOW_WEBHOOK_SECRET": SECRET,
-        "DESCFLOW_CANDIDATES": "3",
+        "DESCFLOW_CANDIDATES": "4",
         "DESCFLOW_MAX_NEW_TOKENS": "80",
         "DESCFLOW_MAX_RETRIES": "2",
         "DESCFLOW_RETRY_BACKOFF_MAX": "1",

@@ -76,7 +76,7 @@ def test_product_event_through_webhook_is_published(stack, client, locale):
     assert stages == {"ingest", "generate", "correct", "dedup", "rank", "publish"}
     with stack.store.session() as s:
         cands = list(s.exec(select(DescriptionCandidate).where(DescriptionCandidate.event_id == event["event_id"])))
-    assert len(cands) == 3 and sum(c.chosen for c in cands) == 1
+    assert len(cands) == 4 and sum(c.chosen for c in cands) == 1
     assert all(c.stage == "ranked" and "total" in c.scores for c in cands)
 
 
@@ -123,7 +123,7 @@ def test_same_event_twice_is_processed_once(stack, client):
     # Also via the Python API: still a duplicate.
     assert stack.intake().submit(event).status == "duplicate"
     assert len(published(stack, event["event_id"])) == 1
-    assert count(stack, DescriptionCandidate, DescriptionCandidate.event_id == event["event_id"]) == 3
+    assert count(stack, DescriptionCandidate, DescriptionCandidate.event_id == event["event_id"]) == 4
     assert len(stream_entries(stack, event["event_id"])) == 1
 
 
@@ -144,7 +144,7 @@ def test_redelivered_stage_changes_nothing(stack):
 
     time.sleep(3)
     assert len(published(stack, event["event_id"])) == 1
-    assert count(stack, DescriptionCandidate, DescriptionCandidate.event_id == event["event_id"]) == 3
+    assert count(stack, DescriptionCandidate, DescriptionCandidate.event_id == event["event_id"]) == 4
     assert len(stream_entries(stack, event["event_id"])) == 1
 
 

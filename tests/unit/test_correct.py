@@ -24,10 +24,22 @@ from workers.gpu import lexicon  # noqa: E402
 from workers.gpu.correct import Correction, Fix, correct  # noqa: E402
 
 
-def _product(pid: str, title: str, category: str, locale: str, brand: str | None, attributes: dict, price: str | None = None) -> Product:
-    data = {"product_id": pid, "title": title, "category": category, "locale": locale, "brand": brand, "attributes": attributes}
+def _product(
+    pid: str,
+    title: str,
+    category: str,
+    locale: str,
+    brand: str | None,
+    attributes: dict,
+    price: str | None = None,
+    seller: str | None = None,
+) -> Product:
+    data = {"product_id": pid, "title": title, "category": category, "locale": locale, "brand": brand}
+    data["attributes"] = attributes
     if price:
         data["price"] = {"amount": price, "currency": "USD"}
+    if seller:
+        data["seller_description"] = seller
     return Product.model_validate(data)
 
 
@@ -63,6 +75,21 @@ FIRST_AID = _product(
     "en-US",
     "CarePack",
     {"pieces": 100.0, "case material": "nylon"},
+)
+BACKPACK = _product(
+    "bp-1",
+    "Urban Laptop Backpack",
+    "Bags",
+    "en-US",
+    "Urbano",
+    {
+        "dimensions": "45 x 30 x 15 cm",
+        "capacity": "25L",
+        "material": "PU leather",
+        "color": "Grey",
+        "laptop size": "15.6 inch",
+    },
+    seller="Water-resistant coating keeps your gear dry.",
 )
 XIAOMI = _product("xm-1", "Xiaomi Power Bank 3", "Power Banks", "en-US", "Xiaomi", {"capacity": "10000mAh"})
 
@@ -105,8 +132,8 @@ ZH = "zh-CN"
 CASES = [
     # --- English ----------------------------------------------------------------------------
     Case("en_clean", POWER_BANK, EN,
-         "The Anker PowerCore 10000 holds 10000mAh in a slim black shell. Its 20W output tops up a phone quickly.",
-         set(), want="The Anker PowerCore 10000 holds 10000mAh in a slim black shell. Its 20W output tops up a phone quickly."),
+         "The Anker PowerCore 10000 holds 10000mAh in a slim black shell. Its 20W output is quick.",
+         set(), want="The Anker PowerCore 10000 holds 10000mAh in a slim black shell. Its 20W output is quick."),
     Case("en_best_in_world_softened", POWER_BANK, EN,
          "This is the best power bank in the world. It holds 10000mAh.",
          {"banned_term"}, want="This is a great power bank. It holds 10000mAh."),
@@ -233,6 +260,27 @@ CASES = [
     Case("en_price_corrected", POWER_BANK, EN,
          "Yours for just $19.99 today.",
          {"fact_number"}, want="Yours for just $29.99 today."),
+    Case("en_superlative_on_the_market_dropped", POWER_BANK, EN,
+         "Its 20W output is fast. It is the lightest power bank on the market.",
+         {"banned_term"}, want="Its 20W output is fast."),
+    Case("en_best_way_to_kept", POWER_BANK, EN,
+         "The best way to keep it healthy is to top it up every three months.",
+         set(), want="The best way to keep it healthy is to top it up every three months."),
+    Case("en_negated_claim_kept", POWER_BANK, EN,
+         "It's not waterproof, so keep it away from the pool.",
+         set(), want="It's not waterproof, so keep it away from the pool."),
+    Case("en_claim_backed_by_seller_text_kept", BACKPACK, EN,
+         "It measures 45 x 30 x 15 cm, holds 25 litres and has a water-resistant shell.",
+         set(), want="It measures 45 x 30 x 15 cm, holds 25 litres and has a water-resistant shell."),
+    Case("en_dimension_chain_contradiction_dropped", BACKPACK, EN,
+         "It measures 50 x 30 x 15 cm. A padded sleeve fits a 15.6\" laptop.",
+         {"fact_number"}, want="A padded sleeve fits a 15.6\" laptop."),
+    Case("en_screen_size_replaced_via_attribute_name", BACKPACK, EN,
+         "A grey backpack with a padded 17-inch laptop sleeve.",
+         {"fact_number"}, want="A grey backpack with a padded 15.6-inch laptop sleeve."),
+    Case("en_house_model_tags_removed", POWER_BANK, EN,
+         "<title> Anker PowerCore 10000\n<attr> capacity: 10000mAh\n<desc> A slim power bank with 20W output.",
+         {"prompt_leak"}, want="A slim power bank with 20W output."),
     Case("en_shop_restricted_term_removed", POWER_BANK, EN,
          "This cheap charger delivers 20W.",
          {"banned_term"}, want="This charger delivers 20W.", restricted=("cheap",)),
@@ -333,6 +381,9 @@ CASES = [
     Case("zh_whitespace_normalised", ZH_POWER_BANK, ZH,
          "黑色 机身 , 小巧 便携 。",
          {"whitespace"}, want="黑色机身，小巧便携。"),
+    Case("zh_price_without_product_price_dropped", ZH_POWER_BANK, ZH,
+         "现在仅售99元，性价比超高。重量仅180克。",
+         {"fact_number"}, want="重量仅180克。"),
     Case("zh_shop_restricted_term_removed", ZH_POWER_BANK, ZH,
          "爆款充电宝，重量仅180克。",
          {"banned_term"}, want="充电宝，重量仅180克。", restricted=("爆款",)),
@@ -360,8 +411,10 @@ def test_table_covers_every_category_in_both_languages() -> None:
     en = [c for c in CASES if c.locale.startswith("en")]
     zh = [c for c in CASES if c.locale.startswith("zh")]
     assert len(CASES) >= 40 and len(en) >= 15 and len(zh) >= 15
-    wanted = {"banned_term", "fact_number", "fact_brand", "fact_colour", "fact_material", "unsupported_claim",
-              "repetition", "truncated", "wrong_language", "prompt_leak", "whitespace"}
+    wanted = {
+        "banned_term", "fact_number", "fact_brand", "fact_colour", "fact_material", "unsupported_claim",
+        "repetition", "truncated", "wrong_language", "prompt_leak", "whitespace",
+    }
     for group in (en, zh):
         assert wanted <= set().union(*(c.codes for c in group))
 

@@ -62,46 +62,67 @@ _CJK_LANGS = frozenset({"zh", "ja", "ko"})
 
 _ZERO_WIDTH = re.compile("[\u200b-\u200f\u2060\ufeff]")
 _SPACES = re.compile(r"[ \t\u00a0\u3000\f\v]+")
-_FULLWIDTH_PUNCT = re.compile("[，。！？；：、]")
+_FULLWIDTH_PUNCT = re.compile(f"(?<![{_CJK}])[，。！？；：、]")
 _TO_HALFWIDTH = {"，": ", ", "。": ". ", "！": "! ", "？": "? ", "；": "; ", "：": ": ", "、": ", "}
 _TO_FULLWIDTH = {",": "，", "!": "！", "?": "？", ";": "；", ":": "："}
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?%)\]])")
 _SPACE_AFTER_OPEN = re.compile(r"([(\[])\s+")
-_ASCII_PUNCT_NEAR_CJK = re.compile(rf"(?<=[{_CJK}])\s*([,!?;:])\s*|\s*([,!?;:])\s*(?=[{_CJK}])")
-_ASCII_STOP_NEAR_CJK = re.compile(rf"(?<=[{_CJK}])\s*\.(?=\s*(?:[{_CJK}]|$))|(?<=[A-Za-z)])\.(?=[{_CJK}])")
+_CJK_OR_FW = _CJK + "，。！？；：、（）《》「」『』"
+_ASCII_PUNCT_NEAR_CJK = re.compile(rf"(?<=[{_CJK_OR_FW}])\s*([,!?;:])\s*|\s*([,!?;:])\s*(?=[{_CJK_OR_FW}])")
+_ASCII_STOP_NEAR_CJK = re.compile(rf"(?<=[{_CJK}])\s*\.(?!\.)|(?<=[A-Za-z)])\.(?=[{_CJK}])")
 _SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
 _SPACE_AROUND_FULLWIDTH = re.compile(r"\s+(?=[，。！？；：、）》」』])|(?<=[，。！？；：、（《「『])\s+")
 _REPEATED_PUNCT = re.compile(r"([!?！？。，,、；;])\1+")
+_STOP_AFTER_STOP = re.compile(r"([!?！？。])[.。]|\.([。！？])")
 _COMMA_BEFORE_STOP = re.compile(r"[,，、;；:：]\s*([.!?。！？])")
+_COMMA_AFTER_STOP = re.compile(r"([.!?。！？])\s*[,，、;；:：]+")
 _LEADING_PUNCT = re.compile(r"^[\s,，、;；:：.。!！?？)）\]】]+")
 _NO_SPACE_AFTER = re.compile(r"([,;!?])(?=[A-Za-z])")
-_GLUED_SENTENCE = re.compile(r"(?<=[a-z]{2})\.(?=[A-Z][a-z])")
+_GLUED_SENTENCE = re.compile(r"(?<=[a-z]{2})(\.+)(?=[A-Z][a-z])")
 
 _TERMINATOR = re.compile(rf"[。！？；]+[”’」』）)\"']*|[.!?;]+[”’\"')\]]*(?=\s|$|[{_CJK}])")
 _ENDS_TERMINATED = re.compile(r"(?:[.!?;。！？；…]|\.\.\.)[”’\"')\]）」』]*$")
 _CLAUSE_DELIM = re.compile(r"[,，;；:：、]")
 _WORD_EN = re.compile(r"[A-Za-z0-9][\w'’-]*")
+_HAS_WORD = re.compile(f"[A-Za-z0-9{_CJK}]")
 
 
 def _tidy(text: str, cjk: bool) -> str:
-    """Canonical spacing and punctuation; idempotent, so a second pass finds nothing."""
-    s = _ZERO_WIDTH.sub("", text)
+    """Canonical spacing and punctuation, applied until nothing changes.
+
+    One pass can expose work for another (a comma it removes leaves '!' next
+    to a CJK character), and the engine relies on a second run finding nothing.
+    """
+    for _ in range(4):
+        tidied = _tidy_once(text, cjk)
+        if tidied == text:
+            break
+        text = tidied
+    return text
+
+
+def _tidy_once(text: str, cjk: bool) -> str:
+    wide = not text.isascii()  # the CJK and full-width rules cannot apply to ASCII text
+    s = _ZERO_WIDTH.sub("", text) if wide else text
     s = _SPACES.sub(" ", s).strip()
-    if not cjk:
+    if wide and not cjk:
         s = _FULLWIDTH_PUNCT.sub(lambda m: _TO_HALFWIDTH[m.group()], s)
         s = _SPACES.sub(" ", s).strip()
     s = _SPACE_BEFORE_PUNCT.sub(r"\1", s)
     s = _SPACE_AFTER_OPEN.sub(r"\1", s)
-    if cjk:
+    if wide and cjk:
         s = _ASCII_PUNCT_NEAR_CJK.sub(lambda m: _TO_FULLWIDTH[m.group(1) or m.group(2)], s)
         s = _ASCII_STOP_NEAR_CJK.sub("。", s)
-    s = _SPACE_BETWEEN_CJK.sub("", s)
-    s = _SPACE_AROUND_FULLWIDTH.sub("", s)
+    if wide:
+        s = _SPACE_BETWEEN_CJK.sub("", s)
+        s = _SPACE_AROUND_FULLWIDTH.sub("", s)
     s = _REPEATED_PUNCT.sub(r"\1", s)
+    s = _STOP_AFTER_STOP.sub(lambda m: m.group(1) or m.group(2), s)
     s = _COMMA_BEFORE_STOP.sub(r"\1", s)
+    s = _COMMA_AFTER_STOP.sub(r"\1", s)
     s = _LEADING_PUNCT.sub("", s)
     s = _NO_SPACE_AFTER.sub(r"\1 ", s)
-    s = _GLUED_SENTENCE.sub(". ", s)
+    s = _GLUED_SENTENCE.sub(r"\1 ", s)
     return s.strip()
 
 
@@ -123,7 +144,7 @@ def _split_line(line: str) -> list[str]:
     pieces: list[str] = []
     start = 0
     for m in _TERMINATOR.finditer(line):
-        if m.group().startswith(".") and _is_abbreviation(line, m.start(), m.end()):
+        if m.group().rstrip("”’\"')]") == "." and _is_abbreviation(line, m.start(), m.end()):
             continue
         pieces.append(line[start : m.end()].strip())
         start = m.end()
@@ -133,11 +154,17 @@ def _split_line(line: str) -> list[str]:
 
 def _is_abbreviation(line: str, dot: int, end: int) -> bool:
     """'e.g. a cable' is one sentence; a capital after the dot starts a new one."""
-    head = line[: dot + 1].rsplit(None, 1)
     following = line[end:].lstrip()[:1]
-    if not head or not following or not (following.islower() or following.isdigit()):
+    if not following:
         return False
-    word = head[-1].lower()
+    start = dot
+    while start > 0 and (line[start - 1].isascii() and (line[start - 1].isalpha() or line[start - 1] == ".")):
+        start -= 1
+    word = line[start : dot + 1].lower()
+    if word in ("e.g.", "i.e."):
+        return True  # never the end of a sentence
+    if not (following.islower() or following.isdigit()):
+        return False
     return word in lex.ABBREVIATIONS_EN or bool(re.fullmatch(r"(?:[a-z]\.){2,}", word))
 
 
@@ -146,7 +173,7 @@ def _is_abbreviation(line: str, dot: int, end: int) -> bool:
 # ---------------------------------------------------------------------------
 
 _NUM = r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
-_NUM_START = r"(?<![a-z0-9.,])"
+_NUM_START = r"(?<![a-z0-9.,$¥￥€£])"
 
 
 def _unit_pattern(for_keys: bool = False) -> str:
@@ -170,17 +197,24 @@ _QTY_RE = re.compile(rf"{_NUM_START}{_NUM}([ \u00a0-]?)({_UNITS})")
 _CHAIN_RE = re.compile(rf"{_NUM_START}{_NUM}((?:\s*[x×*]\s*\d+(?:\.\d+)?)+)\s?({_UNITS})")
 _KEY_UNIT_RE = re.compile(rf"(?:^|[\s(\[（_/-])({_unit_pattern(for_keys=True)})\s*[)\]）]?\s*$")
 _BARE_NUM_RE = re.compile(rf"{_NUM_START}{_NUM}(?![\d])")
-_UNIT_INFO: dict[str, tuple[str, float]] = {**{a.lower(): v for a, v in lex.UNITS.items() if a in lex.UNITS_ANY_CASE}, **lex.UNITS}
+_UNIT_INFO: dict[str, tuple[str, float]] = {
+    **{a.lower(): v for a, v in lex.UNITS.items() if a in lex.UNITS_ANY_CASE},
+    **lex.UNITS,
+}
 _FAMILY_FACTORS: dict[str, list[float]] = {}
 for _fam, _factor in lex.UNITS.values():
     _FAMILY_FACTORS.setdefault(_fam, []).append(_factor)
 _AMBIGUOUS_FAMILIES = frozenset({"time", "period", "length", "mass"})
 _INCH_FOLLOWERS = re.compile(r"\s*(?:display|screen|monitor|laptop|tv|diagonal)\b", re.I)
 
-_CURRENCY_WORDS = "|".join(
-    re.escape(w) + ("(?![A-Za-z])" if w.isascii() else f"(?![{lex.CURRENCY_NOT_BEFORE.get(w, '')}])" if w in lex.CURRENCY_NOT_BEFORE else "")
-    for w in lex.CURRENCY_WORDS
-)
+def _currency_word(word: str) -> str:
+    if word.isascii():
+        return re.escape(word) + "(?![A-Za-z])"
+    guard = lex.CURRENCY_NOT_BEFORE.get(word)
+    return re.escape(word) + (f"(?![{guard}])" if guard else "")
+
+
+_CURRENCY_WORDS = "|".join(_currency_word(w) for w in lex.CURRENCY_WORDS)
 _PRICE_RE = re.compile(
     rf"[{re.escape(lex.CURRENCY_SYMBOLS)}]\s?{_NUM}|{_NUM_START}{_NUM}\s?(?:{_CURRENCY_WORDS})"
 )
@@ -239,7 +273,8 @@ def _find_quantities(text: str) -> list[_Found]:
         if not info or not _unit_plausible(text, m, _to_float(number), sep, unit):
             continue
         value = _to_float(number)
-        found.append(_Found(m.start(), m.end(), ((value, m.start(1), m.end(1)),), unit, sep, info[0], info[1], "," in number))
+        numbers = ((value, m.start(1), m.end(1)),)
+        found.append(_Found(m.start(), m.end(), numbers, unit, sep, info[0], info[1], "," in number))
     return sorted(found, key=lambda f: f.start)
 
 
@@ -322,23 +357,28 @@ class _Facts:
         for number in bare:
             info = _unit_info(unit) if unit else None
             if info:
-                self.by_family.setdefault(info[0], []).append(_Qty(number, info[0], info[1], f"{_fmt(number)}{unit}", key))
+                qty = _Qty(number, info[0], info[1], f"{_fmt(number)}{unit}", key)
+                self.by_family.setdefault(info[0], []).append(qty)
             elif hint:
                 self.by_family.setdefault(hint, []).append(_Qty(number, hint, 0.0, "", key))
             else:
                 self.unitless.append(number)
 
     def add_support(self, text: str) -> None:
-        for f in _find_quantities(text):
+        quantities = _find_quantities(text)
+        for f in quantities:
             for number, _, _ in f.numbers:
                 self.support.setdefault(f.family, []).append(_Qty(number, f.family, f.factor, ""))
-        if not _find_quantities(text):
+        if not quantities:
             self.unitless.extend(_to_float(m.group(1)) for m in _BARE_NUM_RE.finditer(text))
 
 
 # ---------------------------------------------------------------------------
-# Product context
+# Vocabularies: colours, materials, brands
 # ---------------------------------------------------------------------------
+
+_LATIN_TOKEN = re.compile(r"[A-Za-z]+")
+_JOINER = re.compile(r"[\s'’-]+")
 
 
 def _norm_word(word: str) -> str:
@@ -355,10 +395,10 @@ def _spellings(table: dict[str, tuple[str, str, tuple[str, ...]]]) -> dict[str, 
     return {_norm_word(word): word for _, (_, _, words) in table.items() for word in words}
 
 
-
-
-_LATIN_TOKEN = re.compile(r"[A-Za-z]+")
-_JOINER = re.compile(r"[\s'’-]+")
+@lru_cache(maxsize=256)
+def _latin_tokens(text: str) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, lower-case word); shared by the colour, material and brand lookups."""
+    return tuple((m.start(), m.end(), m.group().lower()) for m in _LATIN_TOKEN.finditer(text))
 
 
 class _Vocab:
@@ -393,7 +433,7 @@ class _Vocab:
         return sorted(spans)
 
     def _find_latin(self, text: str) -> list[tuple[int, int]]:
-        toks = [(m.start(), m.end(), m.group().lower()) for m in _LATIN_TOKEN.finditer(text)]
+        toks = _latin_tokens(text)
         spans: list[tuple[int, int]] = []
         i = 0
         while i < len(toks):
@@ -438,11 +478,13 @@ def _families_in(values: Iterable[str], finder: _Vocab, vocab: dict[str, str]) -
     return out
 
 
-def _brand_key(name: str) -> str:
-    return _norm_word(name)
+_BRAND_GROUPS: dict[str, tuple[str, ...]] = {_norm_word(a): g for g in lex.KNOWN_BRANDS for a in g}
+_BRAND_VOCAB = _Vocab(a for g in lex.KNOWN_BRANDS for a in g)
 
 
-_BRAND_GROUPS: dict[str, tuple[str, ...]] = {_brand_key(a): g for g in lex.KNOWN_BRANDS for a in g}
+# ---------------------------------------------------------------------------
+# Product context
+# ---------------------------------------------------------------------------
 
 
 @dataclass
@@ -472,16 +514,16 @@ class _Context:
 
     def protected_spans(self, text: str) -> list[tuple[int, int]]:
         """Where the sentence quotes the product's own data (title, brand, attribute values)."""
-        if text not in self._spans:
-            low = text.lower()
-            spans = []
+        spans = self._spans.get(text)
+        if spans is None:
+            low, spans = text.lower(), []
             for p in self.protected:
                 i = low.find(p)
                 while i >= 0:
                     spans.append((i, i + len(p)))
                     i = low.find(p, i + 1)
             self._spans[text] = spans
-        return self._spans[text]
+        return spans
 
     def is_protected(self, text: str, start: int, end: int) -> bool:
         return any(a <= start and end <= b for a, b in self.protected_spans(text))
@@ -496,59 +538,67 @@ def _strings_of(product: Product) -> list[str]:
     return out
 
 
+def _support_corpus(product: Product) -> str:
+    """Lower-cased text a claim may lean on: attribute names and values, title, category, seller text."""
+    parts = [product.title, product.category, product.seller_description or ""]
+    for key, value in product.attributes.items():
+        parts.append(key)
+        parts.extend(str(v) for v in _value_texts(value))
+    return "\n".join(parts).lower()
+
+
+def _brand_aliases(brand: str | None) -> set[str]:
+    """The brand and its other spellings (Xiaomi / 小米)."""
+    if not brand:
+        return set()
+    return {brand.lower(), *(a.lower() for a in _BRAND_GROUPS.get(_norm_word(brand), ()))}
+
+
+def _price(product: Product) -> Decimal | None:
+    try:
+        return Decimal(product.price.amount) if product.price is not None else None
+    except InvalidOperation:
+        return None
+
+
+def _attribute_values(product: Product, keys: Sequence[str]) -> list[str]:
+    return [str(v) for k, val in product.attributes.items() if _key_has(k, keys) for v in _value_texts(val)]
+
+
 def _build_context(product: Product, locale: str, restricted_terms: Sequence[str]) -> _Context:
+    """Read the product once: facts, vocabularies and compiled term lists for this locale."""
     lang = locale.split("-")[0].lower()
-    attrs = product.attributes
     facts = _Facts()
-    for key, value in attrs.items():
+    for key, value in product.attributes.items():
         facts.add_attribute(key, value)
-    facts.add_support(product.title)
-    if product.seller_description:
-        facts.add_support(product.seller_description)
+    for text in (product.title, product.seller_description):
+        if text:
+            facts.add_support(text)
 
-    corpus_parts = [product.title, product.category, product.seller_description or ""]
-    for key, value in attrs.items():
-        corpus_parts.append(key)
-        corpus_parts.extend(str(v) for v in _value_texts(value))
-    corpus = "\n".join(corpus_parts).lower()
-
-    colour_values = [str(v) for k, val in attrs.items() if _key_has(k, lex.COLOUR_KEYS) for v in _value_texts(val)]
-    material_values = [str(v) for k, val in attrs.items() if _key_has(k, lex.MATERIAL_KEYS) for v in _value_texts(val)]
-
-    brand = product.brand
-    aliases: set[str] = set()
-    if brand:
-        aliases = {brand.lower(), *(a.lower() for a in _BRAND_GROUPS.get(_brand_key(brand), ()))}
+    colour_values = _attribute_values(product, lex.COLOUR_KEYS)
+    material_values = _attribute_values(product, lex.MATERIAL_KEYS)
+    aliases = _brand_aliases(product.brand)
     strings = _strings_of(product)
-    protected = sorted({s.lower() for s in strings + sorted(aliases) if len(s) >= 2}, key=len, reverse=True)
     words = {w.lower() for s in strings for w in re.findall(r"[A-Za-z][A-Za-z'’+-]*", s)}
     product_words = {w.lower() for s in (product.title, product.category) for w in re.findall(r"[A-Za-z]{3,}", s)}
-    product_words -= aliases
     restricted = frozenset(t.strip() for t in restricted_terms if t and t.strip())
-
-    price = None
-    if product.price is not None:
-        try:
-            price = Decimal(product.price.amount)
-        except InvalidOperation:
-            price = None
 
     return _Context(
         product=product,
         lang=lang,
         cjk=lang in _CJK_LANGS,
-        corpus=corpus,
-        protected=protected,
+        corpus=_support_corpus(product),
+        protected=sorted({s.lower() for s in [*strings, *aliases] if len(s) >= 2}, key=len, reverse=True),
         facts=facts,
-        price=price,
+        price=_price(product),
         colour_values=colour_values,
         colour_families=_families_in(colour_values, _COLOUR_VOCAB, _COLOUR_WORDS),
         material_families=_families_in(material_values, _MATERIAL_VOCAB, _MATERIAL_WORDS),
         material_values=material_values,
         material_text=" ".join(material_values).lower(),
-        brand=brand,
+        brand=product.brand,
         brand_aliases=frozenset(aliases),
-        product_words=frozenset(product_words),
+        product_words=frozenset(product_words - aliases),
         latin_ok=frozenset(words | lex.LATIN_OK_IN_ZH | {u.lower() for u in lex.UNITS}),
         banned=_banned_regex(lang, restricted),
         banned_triggers=_banned_triggers(lang, restricted),
@@ -573,7 +623,8 @@ class _Sentence:
     block: int
     line: int
     offset: int  # where its line starts in the input; a hint for spans
-    first: bool = False
+    first: bool = False  # no sentence before it survived: assistant lead-ins live here
+    resplit: bool = False  # came from splitting an edited sentence; not split again
     dropped: bool = False
 
 
@@ -610,11 +661,28 @@ class _Recorder:
         self.add(code, s.text, "", detail, s.offset, located)
         s.dropped = True
 
+    def edit_many(self, s: _Sentence, code: str, edits: list[tuple[int, int, str, str]], cjk: bool) -> None:
+        """Apply (start, end, replacement, detail) edits at once: one tidy, not one per edit."""
+        if not edits:
+            return
+        text = s.text
+        for a, b, repl, detail in sorted(edits, reverse=True):
+            self.add(code, text[a:b], repl, detail, s.offset)
+            text = text[:a] + repl + text[b:]
+        self._settle(s, text, cjk)
+
+    def replace(self, s: _Sentence, code: str, start: int, end: int, repl: str, detail: str, cjk: bool) -> None:
+        self.edit_many(s, code, [(start, end, repl, detail)], cjk)
+
     def edit(self, s: _Sentence, code: str, before: str, new_text: str, after: str, detail: str, cjk: bool) -> None:
         """Replace the sentence text; drop it when nothing is left."""
         self.add(code, before, after, detail, s.offset)
+        self._settle(s, new_text, cjk)
+
+    @staticmethod
+    def _settle(s: _Sentence, new_text: str, cjk: bool) -> None:
         s.text = _tidy(new_text, cjk)
-        if not re.search(rf"[A-Za-z0-9{_CJK}]", s.text):
+        if not _HAS_WORD.search(s.text):
             s.dropped = True
 
 
@@ -630,18 +698,15 @@ def _label_alternation(labels: Iterable[str]) -> str:
     return "|".join(re.escape(x).replace(r"\ ", r"\s+") for x in sorted(labels, key=len, reverse=True))
 
 
-_INPUT_LABEL = re.compile(
-    rf"^[#*>\s_-]*(?:(?:{_label_alternation(lex.PROMPT_INPUT_LABELS)})\s*\**\s*[:：]|<(?:{'|'.join(lex.PROMPT_INPUT_TAGS)})>)",
-    re.I,
-)
-_OUTPUT_LABEL_AT_START = re.compile(
-    rf"^[#*>\s_-]*(?:(?:{_label_alternation(lex.PROMPT_OUTPUT_LABELS)})\s*\**\s*[:：]|<(?:{'|'.join(lex.PROMPT_OUTPUT_TAGS)})>)\**\s*",
-    re.I,
-)
-_OUTPUT_LABEL_ANYWHERE = re.compile(
-    rf"(?:^|[\s*#])(?:(?:{_label_alternation(lex.PROMPT_OUTPUT_LABELS)})\s*\**\s*[:：]|<(?:{'|'.join(lex.PROMPT_OUTPUT_TAGS)})>)\**\s*",
-    re.I,
-)
+def _label(labels: Iterable[str], tags: Iterable[str]) -> str:
+    """'Title:' / '**Title:**' / '标题：' or a house-model slot tag like '<title>'."""
+    return rf"(?:(?:{_label_alternation(labels)})\s*\**\s*[:：]|<(?:{'|'.join(tags)})>)"
+
+
+_INPUT_LABEL = re.compile(rf"^[#*>\s_-]*{_label(lex.PROMPT_INPUT_LABELS, lex.PROMPT_INPUT_TAGS)}", re.I)
+_OUTPUT = _label(lex.PROMPT_OUTPUT_LABELS, lex.PROMPT_OUTPUT_TAGS)
+_OUTPUT_LABEL_AT_START = re.compile(rf"^[#*>\s_-]*{_OUTPUT}\**\s*", re.I)
+_OUTPUT_LABEL_ANYWHERE = re.compile(rf"(?:^|[\s*#]){_OUTPUT}\**\s*", re.I)
 _END_TOKEN = re.compile("|".join(lex.SPECIAL_TOKENS_END))
 _SPECIAL_TOKEN = re.compile("|".join(lex.SPECIAL_TOKENS_END + lex.SPECIAL_TOKENS), re.I)
 _ECHO_SENTENCE = re.compile(rf"^(?:{'|'.join(lex.PROMPT_ECHO_SENTENCES)})", re.I)
@@ -662,6 +727,8 @@ def _layout(text: str, ctx: _Context, rec: _Recorder) -> list[_Line]:
         rec.add("whitespace", "\r", "", "line endings normalised to \\n")
     body = text.replace("\r\n", "\n").replace("\r", "\n")
     stripped = body.strip()
+    if body and not stripped:
+        rec.add("whitespace", body, "", "only whitespace", span=(0, len(text)))
     lead = len(body) - len(body.lstrip())
     if lead and stripped:
         rec.add("whitespace", body[:lead], "", "leading whitespace removed", span=(0, lead))
@@ -733,11 +800,18 @@ def _strip_labels(text: str, line: _Line, ctx: _Context, rec: _Recorder) -> str:
     return text
 
 
-def _sentences(lines: list[_Line]) -> list[_Sentence]:
+def _sentences(lines: list[_Line], ctx: _Context, rec: _Recorder) -> list[_Sentence]:
+    """Split lines into sentences; punctuation left on its own is dropped."""
     out: list[_Sentence] = []
     for number, line in enumerate(lines):
         for piece in _split_line(line.text):
-            out.append(_Sentence(piece, piece, line.block, number, line.offset, first=not out))
+            if not _HAS_WORD.search(piece):
+                rec.add("whitespace", piece, "", "stray punctuation removed", line.offset)
+                continue
+            tidy = _tidy(piece, ctx.cjk)
+            if tidy != piece:
+                rec.add("whitespace", piece, tidy, "spacing/punctuation normalised", line.offset)
+            out.append(_Sentence(tidy, piece, line.block, number, line.offset))
     return out
 
 
@@ -750,11 +824,20 @@ Check = Callable[[_Sentence, _Context, _Recorder], None]
 
 def _check_prompt_echo(s: _Sentence, ctx: _Context, rec: _Recorder) -> None:
     """'Sure! Here is the description:' and 'Write a product description …' are not copy."""
-    lead = _LEAD_IN.match(s.text) if s.first else None
-    if lead and s.text[lead.end() :].strip():
+    for _ in range(3):
+        lead = _LEAD_IN.match(s.text) if s.first else None
+        if not lead or not s.text[lead.end() :].strip():
+            break
         rec.edit(s, "prompt_leak", lead.group().strip(), s.text[lead.end() :], "", "assistant lead-in", ctx.cjk)
         _capitalise(s, ctx)
-    if not s.dropped and (_ECHO_SENTENCE.match(s.text) or (s.first and _INTERJECTION.match(s.text))):
+    label = _OUTPUT_LABEL_AT_START.match(s.text)
+    if label and not s.dropped:
+        rec.edit(s, "prompt_leak", label.group().strip(), s.text[label.end() :], "", "answer label", ctx.cjk)
+    if s.dropped:
+        return
+    if _INPUT_LABEL.match(s.text) or _FENCE_LINE.match(s.text):
+        rec.drop(s, "prompt_leak", "sentence echoes the prompt or its markup")
+    elif _ECHO_SENTENCE.match(s.text) or (s.first and _INTERJECTION.match(s.text)):
         rec.drop(s, "prompt_leak", "sentence talks about the task, not the product")
 
 
@@ -802,7 +885,7 @@ def _banned_regex(lang: str, restricted: frozenset[str]) -> re.Pattern[str] | No
     if lang == "zh":
         parts += [re.escape(t) for t in sorted(lex.BANNED_ZH, key=len, reverse=True)]
     elif lang == "en":
-        parts += [rf"(?<![\w#])(?:{p})(?![\w])" if p[0].isalpha() else rf"(?<!\w)(?:{p})(?![\w])" for p, _ in lex.BANNED_EN]
+        parts += [rf"(?<!\w)(?:{p})(?!\w)" for p, _ in lex.BANNED_EN]
     for term in sorted(restricted, key=len, reverse=True):
         esc = re.escape(term)
         parts.insert(0, rf"(?<![A-Za-z0-9]){esc}(?![A-Za-z0-9])" if term.isascii() else esc)
@@ -935,8 +1018,12 @@ def _fix_article(text: str, around: int) -> str:
         if not m.start() <= around <= m.end(2) + 1:
             continue
         word = m.group(2).lower()
-        vowel = (word[0] in "aeio" or (word[0] == "u" and not word.startswith(("uni", "use", "usu", "usb"))) or word.startswith(("hour", "honest")))
-        art = ("an" if vowel else "a")
+        vowel = (
+            word[0] in "aeio"
+            or (word[0] == "u" and not word.startswith(("uni", "use", "usu", "usb")))
+            or word.startswith(("hour", "honest"))
+        )
+        art = "an" if vowel else "a"
         art = art.capitalize() if m.group(1)[0].isupper() else art
         return text[: m.start(1)] + art + text[m.end(1) :]
     return text
@@ -1066,7 +1153,9 @@ def _pick_target(cands: list[_Qty], family: str, sentence: str) -> _Qty | None:
     return None
 
 
-def _judge_number(value: float, family: str, factor: float, sentence: str, facts: _Facts) -> tuple[bool, _Qty | None, str]:
+def _judge_number(
+    value: float, family: str, factor: float, sentence: str, facts: _Facts
+) -> tuple[bool, _Qty | None, str]:
     """(supported, replacement, reason)."""
     cands = facts.by_family.get(family, [])
     if any(_qty_matches(q, value, factor) for q in cands + facts.support.get(family, [])):
@@ -1082,10 +1171,11 @@ def _judge_number(value: float, family: str, factor: float, sentence: str, facts
 
 def _check_numbers(s: _Sentence, ctx: _Context, rec: _Recorder) -> None:
     """Numbers with units must agree with the attributes (or the title)."""
-    for f in reversed(_find_quantities(s.text)):
+    edits: list[tuple[int, int, str, str]] = []
+    for f in _find_quantities(s.text):
         if ctx.is_protected(s.text, f.start, f.end):
             continue
-        for value, a, b in reversed(f.numbers):
+        for value, a, b in f.numbers:
             ok, target, reason = _judge_number(value, f.family, f.factor, s.text, ctx.facts)
             if ok:
                 continue
@@ -1094,11 +1184,11 @@ def _check_numbers(s: _Sentence, ctx: _Context, rec: _Recorder) -> None:
                 rec.drop(s, "fact_number", f"{written!r}: {reason}")
                 return
             if target.factor == f.factor:
-                repl, lo, hi = _fmt(target.number, f.thousands), a, b
+                edits.append((a, b, _fmt(target.number, f.thousands), f"{written!r}: {reason}"))
             else:
-                repl, lo, hi = target.raw, f.start, f.end
-            rec.edit(s, "fact_number", s.text[lo:hi], s.text[:lo] + repl + s.text[hi:], repl, f"{written!r}: {reason}", ctx.cjk)
+                edits.append((f.start, f.end, target.raw, f"{written!r}: {reason}"))
             break
+    rec.edit_many(s, "fact_number", edits, ctx.cjk)
 
 
 def _check_prices(s: _Sentence, ctx: _Context, rec: _Recorder) -> None:
@@ -1112,31 +1202,29 @@ def _check_prices(s: _Sentence, ctx: _Context, rec: _Recorder) -> None:
             continue
         amount = _fmt(float(ctx.price)) if ctx.price == ctx.price.to_integral() else format(ctx.price, "f")
         a, b = m.span(group)
-        rec.edit(s, "fact_number", s.text[a:b], s.text[:a] + amount + s.text[b:], amount, f"price is {ctx.price}", ctx.cjk)
+        rec.replace(s, "fact_number", a, b, amount, f"price is {ctx.price}", ctx.cjk)
 
 
 # --- brand ------------------------------------------------------------------
-
-_BRAND_VOCAB = _Vocab(a for g in lex.KNOWN_BRANDS for a in g)
+_MAKER_VERBS = r"made|manufactured|produced|designed|engineered|crafted|built"
 _MAKER_BEFORE_EN = re.compile(
-    r"(?:\b(?:made|manufactured|produced|designed|engineered|crafted|built|brought\s+to\s+you)\s+by|\bfrom|\bbrand\s*:?|\bby)\s+(?:the\s+)?$",
-    re.I,
+    rf"(?:\b(?:{_MAKER_VERBS}|brought\s+to\s+you)\s+by|\bfrom|\bbrand\s*:?|\bby)\s+(?:the\s+)?$", re.I
 )
 _MAKER_AFTER_EN = re.compile(r"^(?:['’]s)?\s+(?:brand|branded)\b|^-branded\b", re.I)
 _MAKER_BEFORE_ZH = re.compile(r"(?:品牌[为是：:]?|来自|这款|本款|该款|由)\s*$")
 _MAKER_AFTER_ZH = re.compile(r"^\s*(?:品牌|出品|官方|旗舰|原装|正品|牌)")
 _NAME = r"[A-Z][A-Za-z0-9&'’-]*"
 _UNKNOWN_MAKER = re.compile(
-    r"\b(?:made|manufactured|produced|designed|engineered|crafted|built)\s+by\s+"
+    rf"\b(?i:{_MAKER_VERBS})\s+(?i:by)\s+"
     rf"({_NAME}(?:\s+{_NAME})?)(?=\s*(?:[,.;!?]|$)|\s+(?:in|and|for|with|to|since|at)\b)"
-    rf"|(?<=\s)({_NAME})\s+brand\b|\bbrand\s*:?\s+({_NAME})"
+    rf"|(?<=\s)({_NAME})\s+(?i:brand)\b|\b(?i:brand)\s*:?\s+({_NAME})"
     r"|(?<![A-Za-z])([A-Za-z][A-Za-z0-9&'’-]+)\s*(?:品牌|出品)"
 )
 
 
 def _same_brand(name: str, ctx: _Context) -> bool:
     low = name.lower().strip()
-    if low in ctx.brand_aliases or _brand_key(name) in {_brand_key(a) for a in ctx.brand_aliases}:
+    if low in ctx.brand_aliases or _norm_word(name) in {_norm_word(a) for a in ctx.brand_aliases}:
         return True
     return any(low in a or a in low for a in ctx.brand_aliases if len(a) >= 3 and len(low) >= 3)
 
@@ -1175,24 +1263,23 @@ def _check_brand(s: _Sentence, ctx: _Context, rec: _Recorder) -> None:
         if _same_brand(name, ctx) or ctx.is_protected(s.text, a, b):
             continue
         attributed = _is_attribution(s.text, a, b, ctx)
-        if not attributed and (_brand_key(name) in lex.AMBIGUOUS_BRANDS or _brand_is_compat(s.text, a, b)):
+        if not attributed and (_norm_word(name) in lex.AMBIGUOUS_BRANDS or _brand_is_compat(s.text, a, b)):
             continue
         if not attributed:
             rec.drop(s, "fact_brand", f"mentions {name} but the brand is {ctx.brand}")
             return
         _replace_brand(s, ctx, rec, a, b)
-    low = s.text.lower()
-    if "by" not in low and "brand" not in low and "品牌" not in low and "出品" not in low:
+    text_low = s.text.lower()
+    if not any(cue in text_low for cue in ("by", "brand", "品牌", "出品")):
         return
     for m in reversed(list(_UNKNOWN_MAKER.finditer(s.text))):
         g = next(i for i in range(1, 5) if m.group(i))
         name = m.group(g)
-        low = name.lower()
         if (
             _same_brand(name, ctx)
-            or low in lex.NOT_BRAND_NAMES
-            or _brand_key(name) in _BRAND_GROUPS
-            or low in ctx.latin_ok
+            or name.lower() in lex.NOT_BRAND_NAMES
+            or _norm_word(name) in _BRAND_GROUPS
+            or name.lower() in ctx.latin_ok
             or ctx.is_protected(s.text, m.start(g), m.end(g))
         ):
             continue
@@ -1201,8 +1288,7 @@ def _check_brand(s: _Sentence, ctx: _Context, rec: _Recorder) -> None:
 
 def _replace_brand(s: _Sentence, ctx: _Context, rec: _Recorder, start: int, end: int) -> None:
     brand = ctx.brand or ""
-    name = s.text[start:end]
-    rec.edit(s, "fact_brand", name, s.text[:start] + brand + s.text[end:], brand, f"brand is {brand}, not {name}", ctx.cjk)
+    rec.replace(s, "fact_brand", start, end, brand, f"brand is {brand}, not {s.text[start:end]}", ctx.cjk)
 
 
 # --- colours and materials --------------------------------------------------
@@ -1241,7 +1327,8 @@ def _check_colours(s: _Sentence, ctx: _Context, rec: _Recorder) -> None:
     """A colour word must be one of the product's colours."""
     if not ctx.colour_families:
         return
-    for a, b in reversed(_COLOUR_VOCAB.find(s.text)):
+    edits: list[tuple[int, int, str, str]] = []
+    for a, b in _COLOUR_VOCAB.find(s.text):
         word = s.text[a:b]
         fam = _family_of(word, _COLOUR_WORDS)
         if not fam or fam in ctx.colour_families:
@@ -1250,10 +1337,17 @@ def _check_colours(s: _Sentence, ctx: _Context, rec: _Recorder) -> None:
             continue
         repl = _colour_replacement(ctx, word)
         detail = f"{word!r}: colour is {', '.join(ctx.colour_values)}"
-        if any(part.lower() in s.text.lower() for part in re.split(r" or |或", repl)):
+        if _already_said(repl, s.text, edits):
             rec.drop(s, "fact_colour", detail)
             return
-        rec.edit(s, "fact_colour", word, s.text[:a] + repl + s.text[b:], repl, detail, ctx.cjk)
+        edits.append((a, b, repl, detail))
+    rec.edit_many(s, "fact_colour", edits, ctx.cjk)
+
+
+def _already_said(repl: str, text: str, edits: list[tuple[int, int, str, str]]) -> bool:
+    """A replacement the sentence already has ('black and red' -> 'black and black') means drop."""
+    low = text.lower() + " " + " ".join(e[2].lower() for e in edits)
+    return any(part.lower() in low for part in re.split(r" or |或", repl))
 
 
 def _material_has_cue(text: str, start: int, end: int) -> bool:
@@ -1290,7 +1384,8 @@ def _check_materials(s: _Sentence, ctx: _Context, rec: _Recorder) -> None:
     """'made of leather' when the material attribute says PU leather is replaced."""
     if not ctx.material_families:
         return
-    for a, b in reversed(_MATERIAL_VOCAB.find(s.text)):
+    edits: list[tuple[int, int, str, str]] = []
+    for a, b in _MATERIAL_VOCAB.find(s.text):
         word = s.text[a:b]
         fam = _family_of(word, _MATERIAL_WORDS)
         if not fam or _material_agrees(fam, ctx.material_families):
@@ -1302,10 +1397,11 @@ def _check_materials(s: _Sentence, ctx: _Context, rec: _Recorder) -> None:
         if word[:1].isupper() and not cjk:
             repl = repl[0].upper() + repl[1:]
         detail = f"{word!r}: material is {ctx.material_text}"
-        if repl.lower() in s.text.lower():
+        if _already_said(repl, s.text, edits):
             rec.drop(s, "fact_material", detail)
             return
-        rec.edit(s, "fact_material", word, s.text[:a] + repl + s.text[b:], repl, detail, ctx.cjk)
+        edits.append((a, b, repl, detail))
+    rec.edit_many(s, "fact_material", edits, ctx.cjk)
 
 
 # --- repetition ---------------------------------------------------------------
@@ -1328,7 +1424,7 @@ def _collapse_word_repeats(s: _Sentence, ctx: _Context, rec: _Recorder) -> None:
             m = regex.search(s.text)
             if m is None or s.dropped:
                 break
-            rec.edit(s, "repetition", m.group(), s.text[: m.start()] + m.group(1) + s.text[m.end() :], m.group(1), "repeated words collapsed", ctx.cjk)
+            rec.replace(s, "repetition", m.start(), m.end(), m.group(1), "repeated words collapsed", ctx.cjk)
 
 
 def _collapse_repeats(s: _Sentence, ctx: _Context, rec: _Recorder) -> None:
@@ -1339,8 +1435,7 @@ def _collapse_repeats(s: _Sentence, ctx: _Context, rec: _Recorder) -> None:
         m = next((m for m in _REPEAT_CJK.finditer(s.text) if len(m.group()) >= 4), None)
         if m is None or s.dropped:
             return
-        unit = m.group(1)
-        rec.edit(s, "repetition", m.group(), s.text[: m.start()] + unit + s.text[m.end() :], unit, "repeated characters collapsed", ctx.cjk)
+        rec.replace(s, "repetition", m.start(), m.end(), m.group(1), "repeated characters collapsed", ctx.cjk)
 
 
 _CHECKS: tuple[Check, ...] = (
@@ -1348,8 +1443,8 @@ _CHECKS: tuple[Check, ...] = (
     _check_language,
     _check_banned,
     _check_claims,
-    _check_numbers,
     _check_prices,
+    _check_numbers,
     _check_brand,
     _check_colours,
     _check_materials,
@@ -1360,6 +1455,47 @@ _CHECKS: tuple[Check, ...] = (
 # ---------------------------------------------------------------------------
 # Whole-text passes
 # ---------------------------------------------------------------------------
+
+
+def _run_checks(sentences: list[_Sentence], ctx: _Context, rec: _Recorder) -> list[_Sentence]:
+    """Every check on every sentence until it stops changing.
+
+    An edit by one check can matter to another ("绝对描述：" becomes a label,
+    a removed word exposes a number), so an edited sentence gets another pass;
+    one that edits turned into two sentences is split and checked again.
+    """
+    out: list[_Sentence] = []
+    queue = list(reversed(sentences))
+    kept_any = False
+    while queue:
+        s = queue.pop()
+        s.first = not kept_any
+        for _ in range(3):
+            before = s.text
+            for check in _CHECKS:
+                if s.dropped:
+                    break
+                check(s, ctx, rec)
+            if s.dropped or s.text == before:
+                break
+        if not s.dropped and not s.resplit and s.text != s.original:
+            parts = _split_line(s.text)
+            if len(parts) > 1:
+                queue.extend(reversed(_resplit(s, parts, rec)))
+                continue
+        out.append(s)
+        kept_any = kept_any or not s.dropped
+    return out
+
+
+def _resplit(s: _Sentence, parts: list[str], rec: _Recorder) -> list[_Sentence]:
+    pieces = []
+    for part in parts:
+        if _HAS_WORD.search(part):
+            pieces.append(_Sentence(part, part, s.block, s.line, s.offset, resplit=True))
+        else:
+            rec.add("whitespace", part, "", "stray punctuation removed", s.offset)
+    return pieces
 
 
 def _drop_duplicates(sentences: list[_Sentence], rec: _Recorder) -> None:
@@ -1385,21 +1521,32 @@ def _ends_dangling(text: str) -> bool:
 
 def _handle_truncation(sentences: list[_Sentence], ctx: _Context, rec: _Recorder) -> None:
     """A cut-off last sentence goes; a lone one is finished with a full stop."""
+    for _ in range(len(sentences)):
+        if not _truncate_last(sentences, ctx, rec):
+            return
+
+
+def _truncate_last(sentences: list[_Sentence], ctx: _Context, rec: _Recorder) -> bool:
+    """Handle the last kept sentence; True when it was dropped and the new last needs a look."""
     kept = [s for s in sentences if not s.dropped]
     if not kept or _is_terminated(kept[-1].text):
-        return
+        return False
     last = kept[-1]
     line_ends: dict[tuple[int, int], _Sentence] = {}
     for s in kept:
         line_ends[(s.block, s.line)] = s
     open_lines = sum(1 for k, s in line_ends.items() if k != (last.block, last.line) and not _is_terminated(s.text))
     if open_lines and not _ends_dangling(last.text):
-        return  # a list or headings: lines without full stops are the style
+        return False  # a list or headings: lines without full stops are the style
     if len(kept) > 1:
         rec.drop(last, "truncated", "last sentence was cut off")
-        return
+        return True
     finished = _finish(last.text, ctx)
     rec.edit(last, "truncated", last.text, finished, finished, "no sentence end; finished with a full stop", ctx.cjk)
+    for check in _CHECKS:  # the trimmed ending can change what the checks see
+        if not last.dropped:
+            check(last, ctx, rec)
+    return False
 
 
 def _finish(text: str, ctx: _Context) -> str:
@@ -1419,22 +1566,25 @@ def _finish(text: str, ctx: _Context) -> str:
     return core + ("。" if ctx.cjk or _CJK_RE.search(core[-1:]) else ".")
 
 
-def _render(sentences: list[_Sentence]) -> str:
+def _render(sentences: list[_Sentence], cjk: bool) -> str:
+    """Lines of kept sentences; joins are re-tidied so a second pass finds nothing."""
     blocks: dict[int, dict[int, list[str]]] = {}
     for s in sentences:
         if not s.dropped and s.text:
             blocks.setdefault(s.block, {}).setdefault(s.line, []).append(s.text)
     out = []
     for lines in blocks.values():
-        out.append("\n".join(_join_sentences(parts) for parts in lines.values()))
-    return "\n\n".join(out)
+        rendered = (_tidy(_join_sentences(parts), cjk) for parts in lines.values())
+        out.append("\n".join(line for line in rendered if line))
+    return "\n\n".join(line for line in out if line)
 
 
 def _join_sentences(parts: list[str]) -> str:
+    """Chinese sentences sit side by side; Latin ones take a space."""
     text = parts[0]
     for nxt in parts[1:]:
-        glue = "" if re.search(r"[。！？；”」』）]$", text) or (_CJK_RE.match(nxt) and _CJK_RE.search(text[-2:-1] or "")) else " "
-        text += glue + nxt
+        cjk_join = _CJK_RE.match(nxt) and _CJK_RE.search(text[-2:-1] or "")
+        text += ("" if re.search(r"[。！？；”」』）]$", text) or cjk_join else " ") + nxt
     return text
 
 
@@ -1461,12 +1611,7 @@ def correct(text: str, product: Product, locale: str, *, restricted_terms: Seque
     ctx = _context_for(product, locale, restricted_terms)
     rec = _Recorder(text)
     lines = _strip_scaffolding(_layout(text, ctx, rec), ctx, rec)
-    sentences = _sentences(lines)
-    for s in sentences:
-        for check in _CHECKS:
-            if s.dropped:
-                break
-            check(s, ctx, rec)
+    sentences = _run_checks(_sentences(lines, ctx, rec), ctx, rec)
     _drop_duplicates(sentences, rec)
     _handle_truncation(sentences, ctx, rec)
-    return Correction(text=_render(sentences), fixes=rec.fixes)
+    return Correction(text=_render(sentences, ctx.cjk), fixes=rec.fixes)

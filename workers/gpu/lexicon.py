@@ -94,6 +94,8 @@ BANNED_EN: tuple[tuple[str, str | None], ...] = (
     (r"the\s+only\s+\w+(?:\s+\w+)?\s+you(?:'ll|’ll|\s+will)?\s+ever\s+need", None),
     (r"satisfaction\s+guaranteed|(?:100%\s+)?money[- ]back\s+guaranteed|risk[- ]free|zero\s+risk", None),
     (r"(?:the\s+)?(?:very\s+)?best\s+(?:in\s+the\s+world|on\s+the\s+market|ever(?:\s+made)?|of\s+all\s+time|in\s+the\s+industry)", ""),
+    # "the most powerful … ever made", "the lightest on the market"
+    (r"the\s+(?:most\s+[a-z]+|(?!best\b)[a-z]{2,}est)\b[^,.;!?]{0,40}?\b(?:ever|on\s+the\s+market|in\s+the\s+world|of\s+all\s+time)", None),
     (r"(?:the\s+)?world(?:'s|’s)\s+(?:best|first|only|leading|number\s+one|#1)", ""),
     (r"(?:the\s+)?world[- ]class", "high-quality"),
     (r"best[- ]in[- ]class", "high-quality"),
@@ -117,9 +119,10 @@ BANNED_EN: tuple[tuple[str, str | None], ...] = (
 # Lower-case substrings one of which occurs in every match of BANNED_EN
 # (a cheap pre-check; the test suite checks that each pattern has one).
 BANNED_EN_TRIGGERS: tuple[str, ...] = (
-    "best", "perfect", "guarant", "miracl", "unbeat", "unrival", "unmatch", "unparal", "second", "flawless",
-    "revolution", "ultimate", "world", "number", "#", "no", "top", "100%", "first", "cheap", "lowest", "risk",
-    "satisf", "money", "only", "sell", "rated", "class",
+    "best", "perfect", "guarant", "miracl", "unbeat", "unrival", "unmatch", "unparal", "second to", "flawless",
+    "revolution", "ultimate", "world", "number", "#", "no.", "no 1", "no1", "top1", "top 1", "top-", "top s",
+    "top r", "100%", "first-", "first ever", "first and", "cheap", "lowest", "risk", "satisf", "money",
+    "ever", "market", "sell", "rated", "class", "all time",
 )
 
 # Regex fragments (case-insensitive): harmless uses of the words above.
@@ -249,7 +252,7 @@ CLAIMS: tuple[dict[str, object], ...] = (
     {
         "name": "origin",
         "triggers": ("made", "原产", "产自", "进口"),
-        "pattern": r"\bmade\s+in\s+(?:the\s+)?[A-Z][a-z]+|原产(?:地|于)|产自|进口",
+        "pattern": r"\bmade\s+in\s+(?:the\s+)?[A-Z][a-z]+|原产(?:地|于)|产自|(?<![放塞装揣走])进口(?![袋里中处])",
         "support": ("origin", "made in", "country", "产地", "原产", "进口"),
     },
 )

@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): they run the engines at real speed and write figures to bench/results/."""

@@ -1,0 +1,65 @@
+"""What every benchmark shares: the machine it ran on, where results go, how they are shown.
+
+A figure means little without the machine and library versions behind it, so
+every results file carries them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+PIPED_WIDTH = 160  # rich assumes 80 columns when piped; tables of figures should not wrap in logs
+
+console = Console()
+
+
+def machine_info() -> dict[str, Any]:
+    """Cores, Python/torch/transformers versions and the GPU, if any.
+
+    It asks torch about CUDA, which starts CUDA in this process: a benchmark
+    that forks workers which use the GPU must fork them first.
+    """
+    import torch
+    import transformers
+
+    info: dict[str, Any] = {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "transformers": transformers.__version__,
+        "cuda": torch.cuda.is_available(),
+    }
+    if info["cuda"]:
+        info["gpu"] = torch.cuda.get_device_name(0)
+    return info
+
+
+def write_results(name: str, payload: dict[str, Any], out: Path | str | None = None) -> Path:
+    """Write `payload` as JSON to `out`, or bench/results/<name>.json; stamped with the time it was written."""
+    path = Path(out) if out is not None else RESULTS_DIR / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stamped = {"benchmark": name, "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **payload}
+    path.write_text(json.dumps(stamped, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """A rich table: first column left (labels), the rest right-aligned (figures); None shows as '—'."""
+    table = Table(title=title, title_justify="left")
+    for i, column in enumerate(columns):
+        table.add_column(column, justify="left" if i == 0 else "right")
+    for row in rows:
+        table.add_row(*("—" if cell is None else str(cell) for cell in row))
+    console.print(table, width=None if console.is_terminal else PIPED_WIDTH)
