@@ -18,9 +18,11 @@ from rich.console import Console
 from rich.table import Table
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-PIPED_WIDTH = 160  # rich assumes 80 columns when piped; tables of figures should not wrap in logs
+PIPED_WIDTH = 160
 
 console = Console()
+if not console.is_terminal:
+    console.width = PIPED_WIDTH  # rich assumes 80 columns when piped; tables of figures should not wrap in logs
 
 
 def machine_info() -> dict[str, Any]:
@@ -62,4 +64,4 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[obje
         table.add_column(column, justify="left" if i == 0 else "right")
     for row in rows:
         table.add_row(*("—" if cell is None else str(cell) for cell in row))
-    console.print(table, width=None if console.is_terminal else PIPED_WIDTH)
+    console.print(table)

@@ -213,7 +213,8 @@ def parse_adgen_content(content: str) -> dict[str, str | list[str]]:
         if old is None:
             attributes[key] = value
         elif isinstance(old, list):
-            old.extend([value] if value not in old else [])
+            if value not in old:
+                old.append(value)
         elif old != value:
             attributes[key] = [old, value]
     return attributes
@@ -456,7 +457,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sources[name] = {"skipped": str(exc)}
             continue
         sources[name] = {"products": len({item.product.product_id for item in items})}
-        for locale, group in _by_locale(items).items():
+        for locale, group in sorted(_by_locale(items).items()):
             console.print(f"{name} {locale}: {len(group)} products × {cfg.candidates} candidates …")
             outcomes, seconds = run_group(gen, group, cfg)
             groups.append({"source": name, "locale": locale, **summarise(group, outcomes, seconds)})

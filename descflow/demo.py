@@ -15,13 +15,13 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
-from sqlmodel import func, select
+from sqlmodel import select
 
 from descflow.services import LocalRedis, WorkerProcess, redis_alive
 from producers.intake import Intake
 from producers.replay import replay
 from schemas.settings import Settings
-from schemas.tables import FailedTask, InboundEvent
+from schemas.tables import FailedTask, InboundEvent, PublishedDescription
 from workers.store import Store
 
 SAMPLES = Path(__file__).resolve().parents[1] / "producers" / "samples"
@@ -99,17 +99,26 @@ def _flush_demo_state(settings: Settings) -> None:
 
 
 def _wait(store: Store, event_ids: list[str], progress_bar, console: Console) -> bool:  # noqa: ANN001
+    """Until every (product event, locale) is published or dead-lettered and every review is done."""
     ids = set(event_ids)
+    with store.session() as s:
+        inbound = list(s.exec(select(InboundEvent).where(InboundEvent.event_id.in_(ids))))  # type: ignore[attr-defined]
+    pairs = {(e.event_id, loc) for e in inbound if e.event_type != "review.received"
+             for loc in (e.payload.get("target_locales") or [e.payload["locale"]])}
+    reviews = {e.event_id for e in inbound if e.event_type == "review.received"}
+    total = len(pairs) + len(reviews)
     with progress_bar() as bar:
-        task = bar.add_task("processing events", total=len(ids), info="")
+        task = bar.add_task("processing events", total=total, info="")
         deadline = time.monotonic() + WAIT_SECONDS
         while time.monotonic() < deadline:
             with store.session() as s:
-                done = s.exec(select(func.count()).select_from(InboundEvent).where(
-                    InboundEvent.status.in_(["done", "stale"]))).one()  # type: ignore[attr-defined]
-                failed = s.exec(select(func.count()).select_from(FailedTask)).one()
-            bar.update(task, completed=min(done + failed, len(ids)), info=f"failed={failed}")
-            if done + failed >= len(ids):
+                published = {(r.event_id, r.locale) for r in s.exec(select(PublishedDescription))}
+                failed = {(f.args[0], f.args[1] if len(f.args) > 1 else "") for f in s.exec(select(FailedTask))}
+                done_reviews = set(s.exec(select(InboundEvent.event_id).where(
+                    InboundEvent.event_type == "review.received", InboundEvent.status == "done")))
+            finished = len(pairs & (published | failed)) + len(reviews & (done_reviews | {f[0] for f in failed}))
+            bar.update(task, completed=finished, info=f"dead letters={len(failed)}")
+            if finished >= total:
                 return True
             time.sleep(0.5)
     console.print(f"[red]not finished after {WAIT_SECONDS} s[/red]")
@@ -134,7 +143,7 @@ def _print_results(store: Store, event_ids: list[str], console: Console, elapsed
             f"{sc.get('fluency', 0):.2f}", f"{sc.get('novelty', 0):.2f}",
             " / ".join("-" if v is None else f"{v:.2f}" for v in per_stage),
         )
-    Console(width=200).print(table)
+    Console(width=max(Console().width, 160)).print(table)
     failed = store.failed_tasks()
     if failed:
         console.print(f"[yellow]{len(failed)} dead letter(s)[/yellow]: see `descflow retry --list`")

@@ -220,7 +220,7 @@ class Generator:
         input_ids = torch.tensor([ids], device=self.device)
         labels = input_ids.clone()
         labels[:, : len(ids) - n_text] = -100
-        loss = self.model(input_ids=input_ids, labels=labels).loss
+        loss = self.model(input_ids=input_ids, attention_mask=torch.ones_like(input_ids), labels=labels).loss
         return -float(loss)
 
 

@@ -37,8 +37,12 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+_MARKERS = re.compile(r"<\|?(?:locale|title|category|brand|attr|audience|desc|endoftext)\|?>", re.IGNORECASE)
+
+
 def _one_line(text: str, limit: int = 200) -> str:
-    return " ".join(str(text).split())[:limit]
+    """Flatten a value into one slot: no newlines, and no slot markers the model would obey."""
+    return " ".join(_MARKERS.sub(" ", str(text)).split())[:limit]
 
 
 def house_prompt(product: Product | dict[str, Any], locale: str, audience: str | None = None) -> str:

@@ -1,0 +1,95 @@
+"""Idempotent persistence on both databases."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from schemas.events import parse_event
+from schemas.tables import DescriptionCandidate
+from tests.factories import product_event, review_event
+from workers.store import Store
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request, tmp_path):
+    url = f"sqlite:///{tmp_path / 'store.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    return Store(url)
+
+
+def test_inbound_event_is_recorded_once(store):
+    raw = product_event()
+    event = parse_event(raw)
+    assert store.record_inbound(event, raw, "api", task_id="t-1")
+    assert not store.record_inbound(event, raw, "webhook", task_id="t-2")
+    row = store.get_inbound(event.event_id)
+    assert row.source == "api" and row.task_id == "t-1" and row.status == "queued"
+    store.forget_inbound(event.event_id)
+    assert store.record_inbound(event, raw, "webhook")
+
+
+def test_older_product_update_does_not_overwrite_a_newer_one(store):
+    newer = parse_event(product_event(event_type="product.updated", occurred_at="2026-11-02T00:00:00Z", title="New"))
+    older = parse_event(product_event(product_id=newer.product_id, event_type="product.updated",
+                                      occurred_at="2026-11-01T00:00:00+08:00", title="Old"))
+    assert store.upsert_product(newer).title == "New"
+    assert store.upsert_product(older) is None
+    assert store.get_product(newer.shop_id, newer.product_id).title == "New"
+    assert store.upsert_product(newer).title == "New"  # the same event again: no change, no error
+
+
+def test_publish_is_once_per_event_and_locale_and_versions_increase(store):
+    kwargs = dict(shop_id="s", product_id="p-v", locale="en-US", text="t", scores={}, candidate_id=None)
+    first = store.publish(event_id="e-1", **kwargs)
+    again = store.publish(event_id="e-1", **kwargs)
+    second = store.publish(event_id="e-2", **kwargs)
+    assert first.id == again.id and first.version == 1 and second.version == 2
+    assert store.publish(event_id="e-1", **{**kwargs, "locale": "zh-CN"}).version == 1
+
+
+def test_concurrent_publishes_get_distinct_versions(store):
+    results: list[int] = []
+
+    def publish(i: int) -> None:
+        row = store.publish(event_id=f"c-{i}", shop_id="s", product_id="p-c", locale="en-US", text=str(i),
+                            scores={}, candidate_id=None)
+        results.append(row.version)
+
+    threads = [threading.Thread(target=publish, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [1, 2, 3, 4, 5, 6]
+
+
+def test_candidate_set_is_inserted_once(store):
+    def rows(text: str) -> list[DescriptionCandidate]:
+        return [DescriptionCandidate(event_id="e-c", shop_id="s", product_id="p", locale="en-US", idx=i,
+                                     raw_text=f"{text} {i}", text=f"{text} {i}") for i in range(3)]
+
+    assert [c.text for c in store.add_candidates(rows("first"))] == ["first 0", "first 1", "first 2"]
+    assert [c.text for c in store.add_candidates(rows("second"))] == ["first 0", "first 1", "first 2"]
+
+
+def test_review_and_aspect_recount_are_repeatable(store):
+    event = parse_event(review_event("p-a", rating=2))
+    store.upsert_review(event)
+    store.upsert_review(event)
+    counts = {"battery": {"positive": 2, "negative": 1}, "size_fit": {"negative": 3}}
+    for _ in range(2):
+        store.replace_aspects("shop-test", "p-a", counts, review_count=3, rating_mean=3.0, sentiment_mean=0.1)
+    aspects = {a.aspect: (a.positive, a.negative) for a in store.product_aspects("shop-test", "p-a")}
+    assert aspects == {"battery": (2, 1), "size_fit": (0, 3)}
+
+
+def test_dead_letter_is_one_row_per_task_id(store):
+    for attempts in (1, 3):
+        store.record_failure(task_id="tid-1", task="descflow.generate", args=["e", "en-US"], kwargs={},
+                             error="boom", traceback="tb", attempts=attempts)
+    rows = store.failed_tasks(task="descflow.generate")
+    mine = [r for r in rows if r.task_id == "tid-1"]
+    assert len(mine) == 1 and mine[0].attempts == 3
+    store.set_failed_status(mine[0].id, "retried")
+    assert all(r.task_id != "tid-1" for r in store.failed_tasks())
