@@ -142,8 +142,12 @@ def train(
     if_missing: Annotated[bool, typer.Option("--if-missing", help="Do nothing when the output already exists.")] = False,
 ) -> None:
     """Train the house generator from scratch, or fine-tune a model, on (attributes → description) pairs."""
+    from transformers.utils import logging as hf_logging
+
     from workers.gpu.train import TrainConfig
     from workers.gpu.train import train as run_train
+
+    hf_logging.set_verbosity_error()
 
     settings = _settings()
     out = output or Path(settings.generator_model)

@@ -82,9 +82,16 @@ def stage(name: str) -> Callable[[F], F]:
 
     def wrap(fn: F) -> F:
         @functools.wraps(fn)
-        def run(self: Task, event_id: str, locale: str = "", *args: Any) -> Any:
+        def run(self: Task, event_id: str, *args: Any) -> Any:
             started = time.perf_counter()
-            result = fn(self, event_id, locale, *args) if locale else fn(self, event_id, *args)
+            try:
+                result = fn(self, event_id, *args)
+            except Exception as exc:
+                # torch.OutOfMemoryError, named so that cpu workers need not import torch.
+                if type(exc).__name__ == "OutOfMemoryError":
+                    raise TransientError(f"device out of memory even at batch 1: {exc}") from exc
+                raise
+            locale = args[0] if args else ""
             get_runtime().store.record_stage(event_id, locale, name, time.perf_counter() - started,
                                              self.request.retries + 1, self.request.hostname or "")
             return result
@@ -164,12 +171,7 @@ def generate(self: Task, event_id: str, locale: str) -> int:
     decodings = candidate_decodings(s.candidates, temperature=s.temperature, top_p=s.top_p,
                                     seed=_seed(event_id, locale))
     requests = [Request(prompt=prompt, decoding=d, key=i) for i, d in enumerate(decodings)]
-    try:
-        outputs = gen.generate(requests, max_new_tokens=s.max_new_tokens, batch_size=s.batch_size)
-    except Exception as exc:
-        if type(exc).__name__ == "OutOfMemoryError":
-            raise TransientError(f"device out of memory even at batch 1: {exc}") from exc
-        raise
+    outputs = gen.generate(requests, max_new_tokens=s.max_new_tokens, batch_size=s.batch_size)
     rows = [
         DescriptionCandidate(
             event_id=event_id, shop_id=event.shop_id, product_id=event.product_id, locale=locale, idx=o.key,

@@ -78,29 +78,34 @@ def e2e(tmp_path_factory, redis_url, postgres_url, tiny_model, receiver):
     stop_stack(stack)
 
 
-def test_signed_event_ends_as_published_stream_entry_and_verified_callback(e2e):
+def test_signed_events_end_as_published_stream_entries_and_verified_callbacks(e2e):
     stack, base = e2e
-    event = product_event("zh-CN", target_locales=["zh-CN", "en-US"])
-    body, headers = stack.signed(event)
-    response = httpx.post(f"{base}/events", content=body, headers=headers, timeout=10)
-    assert response.status_code == 202, response.text
+    events = [product_event("zh-CN"), product_event("en-US")]
+    for event in events:
+        body, headers = stack.signed(event)
+        response = httpx.post(f"{base}/events", content=body, headers=headers, timeout=10)
+        assert response.status_code == 202, response.text
+    ids = {e["event_id"] for e in events}
 
     def rows():
         with stack.store.session() as s:
-            found = list(s.exec(select(PublishedDescription).where(PublishedDescription.event_id == event["event_id"])))
+            found = list(s.exec(select(PublishedDescription).where(PublishedDescription.event_id.in_(ids))))
         return found if len(found) == 2 and all(r.announced for r in found) else None
 
-    published = stack.wait_for(rows, timeout=180, what="both locales published and announced")
+    published = stack.wait_for(rows, timeout=180, what="both events published and announced")
     assert {r.locale for r in published} == {"zh-CN", "en-US"}
 
     entries = [json.loads(f[b"event"]) for _, f in stack.redis.xrange(STREAM)]
-    mine = [e for e in entries if e["source_event_id"] == event["event_id"]]
-    assert sorted(e["locale"] for e in mine) == ["en-US", "zh-CN"]
+    mine = {e["source_event_id"]: e for e in entries if e["source_event_id"] in ids}
+    assert {e["locale"] for e in mine.values()} == {"en-US", "zh-CN"}
 
-    calls = stack.wait_for(lambda: [c for c in Receiver.received if c[1]["source_event_id"] == event["event_id"]]
-                           if len(Receiver.received) >= 2 else None, what="callbacks")
-    assert all(ok for ok, _ in calls), "callback signature did not verify"
-    assert {c["locale"]: c["text"] for _, c in calls} == {r.locale: r.text for r in published}
+    def calls():
+        found = [c for c in Receiver.received if c[1]["source_event_id"] in ids]
+        return found if len(found) >= 2 else None
+
+    received = stack.wait_for(calls, what="callbacks")
+    assert all(ok for ok, _ in received), "callback signature did not verify"
+    assert {c["locale"]: c["text"] for _, c in received} == {r.locale: r.text for r in published}
 
 
 def test_unsigned_request_is_refused_by_the_running_webhook(e2e):

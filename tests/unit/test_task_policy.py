@@ -1,0 +1,55 @@
+"""Retry policy of the stage tasks: what is retried, what is dead-lettered at once."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+import redis.exceptions
+import sqlalchemy.exc
+import torch
+
+from workers import pipeline
+from workers.app import app
+
+
+@pytest.mark.parametrize("name", ["ingest", "generate", "correct", "dedup", "rank", "publish", "ingest_review",
+                                  "sentiment", "aspect_summary"])
+def test_every_stage_is_a_registered_task_with_backoff(name):
+    task = app.tasks[f"descflow.{name}"]
+    assert isinstance(task, pipeline.StageTask)
+    assert task.retry_backoff and task.retry_jitter and task.acks_late
+    assert task.max_retries >= 0 and task.retry_backoff_max > 0
+    for transient in (redis.exceptions.ConnectionError, sqlalchemy.exc.OperationalError, pipeline.TransientError):
+        assert issubclass(transient, task.autoretry_for)
+    assert pipeline.PermanentError in task.dont_autoretry_for
+
+
+def test_device_out_of_memory_becomes_a_transient_error(monkeypatch):
+    recorded = []
+    monkeypatch.setattr(pipeline, "get_runtime", lambda: SimpleNamespace(
+        store=SimpleNamespace(record_stage=lambda *a: recorded.append(a))))
+
+    @pipeline.stage("generate")
+    def fails(self, event_id, locale):
+        raise torch.OutOfMemoryError("CUDA out of memory")
+
+    fake_task = SimpleNamespace(request=SimpleNamespace(retries=0, hostname="gpu@test"))
+    with pytest.raises(pipeline.TransientError, match="out of memory"):
+        fails(fake_task, "e-1", "en-US")
+    assert recorded == []  # a failed stage leaves no timing row
+
+
+def test_a_stage_records_its_timing_against_event_and_locale(monkeypatch):
+    recorded = []
+    monkeypatch.setattr(pipeline, "get_runtime", lambda: SimpleNamespace(
+        store=SimpleNamespace(record_stage=lambda *a: recorded.append(a))))
+
+    @pipeline.stage("rank")
+    def works(self, event_id, locale):
+        return 7
+
+    fake_task = SimpleNamespace(request=SimpleNamespace(retries=2, hostname="gpu@test"))
+    assert works(fake_task, "e-1", "zh-CN") == 7
+    (event_id, locale, stage, seconds, attempts, worker), = recorded
+    assert (event_id, locale, stage, attempts, worker) == ("e-1", "zh-CN", "rank", 3, "gpu@test") and seconds >= 0
