@@ -353,6 +353,7 @@ def summarise(items: Sequence[Item], outcomes: Sequence[Outcome], seconds: Mappi
         "banned_raw_rate": _mean("banned_term" in codes for codes in raw_codes),
         "banned_final_rate": _mean(_still_banned(c.text, item) for item, c in chosen),
         "repetition_rate": _mean("repetition" in codes for codes in raw_codes),
+        "raw_fix_codes": dict(Counter(code for codes in raw_codes for code in codes).most_common()),
         "distinct_2": None if d2 is None else round(d2, 4),
         "mean_length": _mean(text_length(t, locale) for t in texts),
         "length_unit": "characters" if language(locale) == "zh" else "words",

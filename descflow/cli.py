@@ -203,10 +203,10 @@ def retry(
     list_: Annotated[bool, typer.Option("--list", help="Only list dead letters.")] = False,
 ) -> None:
     """List dead letters (failed_tasks) and send them again."""
+    settings = _settings()
     from workers.app import create_app
     from workers.store import Store
 
-    settings = _settings()
     store = Store(settings.database_url)
     rows = store.failed_tasks(task=task, ids=ids)
     table = Table(title=f"dead letters ({len(rows)})")
@@ -234,10 +234,11 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """Queue depths, workers online, recent events and stages, published rate, dead letters."""
+    settings = _settings()  # first: a bad setting is reported as such, not as an import error
     from descflow.status import collect
 
     try:
-        report = collect(_settings(), minutes=minutes)
+        report = collect(settings, minutes=minutes)
     except Exception as exc:  # noqa: BLE001 - say which service is down and stop
         console.print(f"[red]cannot collect status:[/red] {type(exc).__name__}: {exc}")
         raise typer.Exit(1) from None

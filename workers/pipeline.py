@@ -163,14 +163,13 @@ def generate(self: Task, event_id: str, locale: str) -> int:
         return 0
     event = _product_event(event_id)
     product = rt.store.product_model(event.shop_id, event.product_id) or event.product()
-    from workers.gpu.generate import Request, candidate_decodings
+    from workers.gpu.generate import candidate_decodings
 
     gen, s = rt.generator, rt.settings
     audience = product.audiences[0] if product.audiences else None
-    prompt = gen.prompt(product, locale, audience)
     decodings = candidate_decodings(s.candidates, temperature=s.temperature, top_p=s.top_p,
                                     seed=_seed(event_id, locale))
-    requests = [Request(prompt=prompt, decoding=d, key=i) for i, d in enumerate(decodings)]
+    requests = [gen.request(product, locale, d, audience=audience, key=i) for i, d in enumerate(decodings)]
     outputs = gen.generate(requests, max_new_tokens=s.max_new_tokens, batch_size=s.batch_size)
     rows = [
         DescriptionCandidate(
@@ -245,10 +244,9 @@ def rank(self: Task, event_id: str, locale: str) -> int | None:
         return chosen[0].idx
     event = _product_event(event_id)
     product = rt.store.product_model(event.shop_id, event.product_id) or event.product()
-    gen = rt.generator
     audience = product.audiences[0] if product.audiences else None
-    prompt = gen.prompt(product, locale, audience)
-    loglik = gen.log_likelihood([prompt] * len(cands), [c.text for c in cands], batch_size=rt.settings.batch_size)
+    loglik = rt.generator.fluency(product, locale, [c.text for c in cands], audience=audience,
+                                  batch_size=rt.settings.batch_size)
     scored = ranking.score(
         product, locale, [c.text for c in cands], loglik=loglik, issues=[c.issues for c in cands],
         similarity=[c.similarity for c in cands],

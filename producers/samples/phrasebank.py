@@ -1521,11 +1521,13 @@ def _make_pair(index: int, seed: int, locale: str, r: random.Random) -> dict[str
         text = _describe(cat, locale, names, chosen, audiences, r, opener, closer)
     else:  # pragma: no cover - the banks are sized so this does not happen
         raise RuntimeError(f"could not fit a description into {lo_len}-{hi_len} for {product['product_id']}")
-    return {"product": product, "description": text}
+    # "name" is the series name the text uses for the product, so a trainer can
+    # replace it by a placeholder as it does the title and the brand.
+    return {"product": product, "description": text, "name": names.name}
 
 
 def generate_pairs(n: int, seed: int = 0, locales: tuple[str, ...] = LOCALES) -> list[dict]:
-    """Return n pairs; each {"product": <dict valid as schemas.events.Product>, "description": str}.
+    """Return n pairs; each {"product": <dict valid as schemas.events.Product>, "description": str, "name": str}.
 
     Locales are taken in turn (pair i uses ``locales[i % len(locales)]``); the
     same ``(n, seed, locales)`` always gives the same pairs.

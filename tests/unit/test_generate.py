@@ -67,13 +67,25 @@ def gpt2_plain_dir(tmp_path_factory, tokenizer):
 def test_house_model_generates_candidates_in_the_slot_format(tiny_model):
     gen = Generator(str(tiny_model), "cpu")
     assert gen.style == "house" and not gen.is_seq2seq
+    assert gen.slotted
     prompt = gen.prompt(PRODUCT, "en-US")
-    assert prompt.startswith("<locale> en-US") and "<attr> capacity: 10000mAh" in prompt
+    assert prompt.startswith("<locale> en-US") and "<attr> [a0] capacity: 10000mAh" in prompt
     decodings = candidate_decodings(4, temperature=0.9, top_p=0.95, seed=3)
-    outs = gen.generate([Request(prompt, d, key=i) for i, d in enumerate(decodings)], max_new_tokens=60, batch_size=8)
+    outs = gen.generate([gen.request(PRODUCT, "en-US", d, key=i) for i, d in enumerate(decodings)],
+                        max_new_tokens=60, batch_size=8)
     assert [o.key for o in outs] == [0, 1, 2, 3]
-    assert all(o.text.strip() for o in outs)
     assert not outs[0].decoding.do_sample and outs[1].decoding.do_sample
+    assert not any(slot in o.text for o in outs for slot in ("[brand]", "[a0]", "[title]"))  # filled in
+
+
+def test_slots_are_written_by_the_model_and_filled_with_exact_values(tiny_model):
+    gen = Generator(str(tiny_model), "cpu")
+    raw = gen.generate([Request(gen.prompt(PRODUCT, "en-US"), Decoding())], max_new_tokens=60, batch_size=1)[0]
+    filled = gen.generate([gen.request(PRODUCT, "en-US", Decoding())], max_new_tokens=60, batch_size=1)[0]
+    assert "[" in raw.text  # the unfilled output shows the model writing placeholders
+    for value in ("10000mAh", "black", "210 g", "Nordvik"):
+        if value in filled.text:
+            assert value not in raw.text  # every value in the text came from a slot
 
 
 def test_batched_greedy_equals_one_at_a_time(tiny_model):
@@ -85,7 +97,7 @@ def test_batched_greedy_equals_one_at_a_time(tiny_model):
         Product(product_id="p-3", title="Trail Tent", category="tents", locale="en-US",
                 attributes={"capacity": "2 persons", "weight": "1.8 kg", "colour": "green"}),
     ]
-    requests = [Request(gen.prompt(p, p.locale), Decoding(), key=p.product_id) for p in products]
+    requests = [gen.request(p, p.locale, Decoding(), key=p.product_id) for p in products]
     batched = gen.generate(requests, max_new_tokens=40, batch_size=8)
     single = [gen.generate([r], max_new_tokens=40, batch_size=1)[0] for r in requests]
     assert [o.text for o in batched] == [o.text for o in single]

@@ -20,6 +20,7 @@ from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM
 
 from schemas.events import Product
 from workers.gpu import prompt as prompts
+from workers.gpu import slots
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ class Request:
     prompt: str
     decoding: Decoding
     key: Any = None
+    product: Product | None = None  # fills the slots of a slot-writing model
+    locale: str = ""
 
 
 @dataclass
@@ -122,6 +125,23 @@ class Generator:
         )
 
     @property
+    def slotted(self) -> bool:
+        """Whether the model writes `[brand]`, `[a0]`… placeholders (see slots.py)."""
+        return bool(self.house and self.house.get("slots"))
+
+    def request(self, product: Product, locale: str, decoding: Decoding, *, audience: str | None = None,
+                key: Any = None) -> Request:
+        return Request(self.prompt(product, locale, audience), decoding, key=key, product=product, locale=locale)
+
+    def fluency(self, product: Product, locale: str, texts: Sequence[str], *, audience: str | None = None,
+                batch_size: int = 16) -> list[float]:
+        """Mean token log-likelihood of each text as the model would have written it for this product."""
+        prompt = self.prompt(product, locale, audience)
+        if self.slotted:
+            texts = [slots.delexicalize(product, t, locale) for t in texts]
+        return self.log_likelihood([prompt] * len(texts), texts, batch_size=batch_size)
+
+    @property
     def name(self) -> str:
         return self.model_ref
 
@@ -172,9 +192,14 @@ class Generator:
         texts = self.tokenizer.batch_decode(new, skip_special_tokens=True)
         counts = (new != self.tokenizer.pad_token_id).sum(dim=1).tolist()
         return [
-            Output(key=r.key, text=_tidy(t), decoding=r.decoding, new_tokens=int(n))
+            Output(key=r.key, text=self._fill(r, _tidy(t)), decoding=r.decoding, new_tokens=int(n))
             for r, t, n in zip(requests, texts, counts)
         ]
+
+    def _fill(self, request: Request, text: str) -> str:
+        if self.slotted and request.product is not None:
+            return slots.relexicalize(request.product, text, request.locale or request.product.locale)
+        return text
 
     def generate(self, requests: Sequence[Request], *, max_new_tokens: int, batch_size: int) -> list[Output]:
         """Generate for all requests, batching those that share decoding settings."""

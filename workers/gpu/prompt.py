@@ -25,6 +25,11 @@ _SHOUTING = re.compile(r"[A-Z]{4,}")
 _SENTENCE = re.compile(r"[^.!?。！？\n]+[.!?。！？]?")
 
 
+def attr_slot(i: int) -> str:
+    """The placeholder the house model writes for the i-th attribute (see workers/gpu/slots.py)."""
+    return f"[a{i}]"
+
+
 def language(locale: str) -> str:
     return locale.split("-")[0].lower()
 
@@ -51,8 +56,8 @@ def house_prompt(product: Product | dict[str, Any], locale: str, audience: str |
     lines = [f"<locale> {locale}", f"<title> {_one_line(p.title)}", f"<category> {_one_line(p.category)}"]
     if p.brand:
         lines.append(f"<brand> {_one_line(p.brand)}")
-    for name, value in p.attributes.items():
-        lines.append(f"<attr> {_one_line(name, 64)}: {_one_line(format_value(value))}")
+    for i, (name, value) in enumerate(p.attributes.items()):
+        lines.append(f"<attr> {attr_slot(i)} {_one_line(name, 64)}: {_one_line(format_value(value))}")
     if audience:
         lines.append(f"<audience> {_one_line(audience, 60)}")
     lines.append("<desc>")

@@ -22,6 +22,8 @@ import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import AutoModelForCausalLM, AutoTokenizer, GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
+from schemas.events import Product
+from workers.gpu import slots
 from workers.gpu.generate import HOUSE_MARKER
 from workers.gpu.prompt import house_prompt
 
@@ -65,10 +67,12 @@ class TrainReport:
 
 
 def pair_texts(pair: dict[str, Any]) -> tuple[str, str]:
-    product = pair["product"]
-    locale = pair.get("locale") or product["locale"]
-    audience = pair.get("audience") or ((product.get("audiences") or [None])[0])
-    return house_prompt(product, locale, audience), " " + pair["description"].strip()
+    """(prompt, target) of one pair; the target has its values replaced by slots."""
+    product = Product.model_validate(pair["product"])
+    locale = pair.get("locale") or product.locale
+    audience = pair.get("audience") or (product.audiences[0] if product.audiences else None)
+    target = slots.delexicalize(product, pair["description"].strip(), locale, name=pair.get("name"))
+    return house_prompt(product, locale, audience), " " + target
 
 
 def train_tokenizer(texts: Sequence[str], vocab_size: int) -> PreTrainedTokenizerFast:
@@ -81,9 +85,9 @@ def train_tokenizer(texts: Sequence[str], vocab_size: int) -> PreTrainedTokenize
     byte_tokens = [f"<0x{i:02X}>" for i in range(256)]
     tok = Tokenizer(models.BPE(byte_fallback=True))
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="first")
-    tok.decoder = decoders.Sequence([
-        decoders.Replace("\u2581", " "), decoders.ByteFallback(), decoders.Fuse(), decoders.Strip(" ", 1, 0),
-    ])
+    # No Strip decoder: text between slot tokens is decoded piece by piece, and
+    # stripping each piece would glue "[brand] [name]" into "NordvikAria".
+    tok.decoder = decoders.Sequence([decoders.Replace("\u2581", " "), decoders.ByteFallback(), decoders.Fuse()])
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size + len(byte_tokens), special_tokens=[EOS, *SLOTS, *byte_tokens],
         limit_alphabet=4000, show_progress=False,
@@ -91,6 +95,7 @@ def train_tokenizer(texts: Sequence[str], vocab_size: int) -> PreTrainedTokenize
     tok.train_from_iterator(texts, trainer=trainer)
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token=EOS, eos_token=EOS, pad_token=EOS,
                                    unk_token=EOS)
+    fast.add_tokens(slots.placeholders())  # one token per slot; kept when decoding, unlike special tokens
     fast.model_max_length = 4096
     return fast
 
@@ -243,6 +248,6 @@ def train(
         parameters=sum(p.numel() for p in model.parameters()),
     )
     # The marker tells the loader to prompt in the slot format the model was trained on.
-    (out / HOUSE_MARKER).write_text(json.dumps({"prompt": "house-v1", "base_model": base_model,
+    (out / HOUSE_MARKER).write_text(json.dumps({"prompt": "house-v2", "slots": True, "base_model": base_model,
                                                 "config": asdict(cfg), "report": asdict(report)}, indent=2))
     return report

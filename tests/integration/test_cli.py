@@ -1,0 +1,75 @@
+"""The `descflow` command as a user runs it: replay with bad lines, settings errors, refusals."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import redis
+
+from tests.factories import product_event, review_event
+from workers.store import Store
+
+REPLAY_REDIS = "redis://127.0.0.1:6379/13"  # its own database: nothing here is consumed by a worker
+
+
+def descflow(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "descflow.cli", *args], env={**os.environ, "COLUMNS": "200",
+                          **(env or {})}, capture_output=True, text=True, timeout=timeout)
+
+
+def test_publish_reports_bad_lines_by_number_and_goes_on(tmp_path, redis_url):
+    client = redis.Redis.from_url(REPLAY_REDIS)
+    client.flushdb()
+    good = [product_event(), review_event("p-1")]
+    bad_field = product_event(locale="not a locale")
+    lines = [json.dumps(good[0]), "{broken json", json.dumps(bad_field), "", json.dumps(good[1]), json.dumps(good[0])]
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    result = descflow("publish", str(path), env={"DESCFLOW_BROKER_URL": REPLAY_REDIS, "DESCFLOW_DATABASE_URL": db})
+    assert result.returncode == 1  # some lines were rejected
+    assert "line 2" in result.stderr and "not valid JSON" in result.stderr
+    assert "line 3" in result.stderr and "locale" in result.stderr
+    summary = {row.split("│")[1].strip(): row.split("│")[2].strip()
+               for row in result.stdout.splitlines() if row.count("│") == 3}
+    assert summary == {"accepted": "2", "duplicate": "1", "rejected": "2"}
+    assert client.llen("cpu") == 2  # the two accepted events, once each
+    store = Store(db)
+    assert {r.event_id for r in [store.get_inbound(e["event_id"]) for e in good]} == {e["event_id"] for e in good}
+
+
+def test_unknown_queue_and_bad_settings_say_what_to_fix():
+    result = descflow("worker", "--queues", "gpuu")
+    assert result.returncode == 2 and "choose from gpu, cpu" in result.stderr
+    result = descflow("status", env={"DESCFLOW_BROKER_URL": "amqp://localhost"})
+    assert result.returncode == 2 and "Redis URL" in result.stderr
+
+
+def test_flower_refuses_to_start_without_credentials():
+    result = descflow("flower", env={"DESCFLOW_FLOWER_USER": "", "DESCFLOW_FLOWER_PASSWORD": ""})
+    assert result.returncode == 2 and "DESCFLOW_FLOWER_USER" in result.stderr
+
+
+def test_gpu_worker_without_a_model_says_to_train(tmp_path):
+    result = descflow("worker", "--queues", "gpu", env={"DESCFLOW_HOME": str(tmp_path), "DESCFLOW_GENERATOR_MODEL": ""})
+    assert result.returncode == 2 and "descflow train" in result.stderr
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_status_reports_queues_and_dead_letters(tmp_path, redis_url, as_json):
+    db = f"sqlite:///{tmp_path / 'status.db'}"
+    Store(db).record_failure(task_id="t-1", task="descflow.rank", args=["e-1", "en-US"], kwargs={}, error="boom",
+                             traceback="", attempts=3)
+    result = descflow("status", *(["--json"] if as_json else []),
+                      env={"DESCFLOW_BROKER_URL": REPLAY_REDIS, "DESCFLOW_DATABASE_URL": db})
+    assert result.returncode == 0, result.stderr
+    if as_json:
+        report = json.loads(result.stdout)
+        assert set(report["queues"]) == {"gpu", "cpu"} and report["dead_letters"] == 1
+        assert report["recent_failures"][0]["task"] == "descflow.rank"
+    else:
+        assert "queues" in result.stdout and "dead letters: 1" in result.stdout

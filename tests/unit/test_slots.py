@@ -1,0 +1,46 @@
+"""Slot placeholders: values out of the training text, and exactly back into generated text."""
+
+from __future__ import annotations
+
+from schemas.events import Product
+from workers.gpu import slots
+
+EN = Product(product_id="p-1", title="Nordvik Aria 700 Headphones", category="headphones", locale="en-US",
+             brand="Nordvik", attributes={"battery life": "30 h", "colours": ["black", "sand", "olive"],
+                                          "driver size": "40 mm", "weight": 254.0})
+ZH = Product(product_id="p-2", title="声悦 S3 蓝牙耳机", category="耳机", locale="zh-CN", brand="声悦",
+             attributes={"颜色": ["曜石黑", "冰川白"], "续航": "35小时"})
+
+
+def test_delexicalize_replaces_title_brand_name_values_and_whole_lists():
+    text = ("The Nordvik Aria 700 Headphones last 30 h. Nordvik's Aria 700 Headphones come in black, sand and "
+            "olive, with 40 mm drivers, and weigh 254 g.")
+    assert slots.delexicalize(EN, text, "en-US") == (
+        "The [title] last [a0]. [brand]'s [name] come in [a1], with [a2] drivers, and weigh [a3] g."
+    )
+
+
+def test_relexicalize_is_the_inverse_and_joins_lists_per_language():
+    assert slots.relexicalize(EN, "It comes in [a1] and lasts [a0].", "en-US") == \
+        "It comes in black, sand and olive and lasts 30 h."
+    assert slots.relexicalize(ZH, "[brand][name]提供[a0]两种颜色，续航[a1]。", "zh-CN") == \
+        "声悦S3 蓝牙耳机提供曜石黑和冰川白两种颜色，续航35小时。"
+
+
+def test_a_sentence_with_a_slot_the_product_lacks_is_dropped():
+    no_brand = EN.model_copy(update={"brand": None})
+    text = "Made by [brand]. It lasts [a0]. It has [a9] ports."
+    assert slots.relexicalize(no_brand, text, "en-US") == "It lasts 30 h."
+
+
+def test_values_in_the_text_that_are_inside_a_slot_are_not_replaced_twice():
+    product = Product(product_id="p-3", title="Volt Bank", category="power banks", locale="en-US", brand="Volt",
+                      attributes={"input": "USB-C 18 W", "port": "USB-C"})
+    assert slots.delexicalize(product, "Charges via USB-C 18 W and has a USB-C port.", "en-US") == \
+        "Charges via [a0] and has a [a1] port."
+
+
+def test_product_name_drops_a_leading_brand():
+    assert slots.product_name(EN) == "Aria 700 Headphones"
+    assert slots.product_name(ZH) == "S3 蓝牙耳机"
+    assert slots.product_name(EN.model_copy(update={"brand": "Other"})) == EN.title
