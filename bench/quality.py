@@ -36,7 +36,7 @@ from schemas.settings import Settings
 from workers.cpu.dedup import near_duplicates_within
 from workers.gpu import rank
 from workers.gpu.correct import Correction, correct
-from workers.gpu.generate import Decoding, Generator, ModelNotFound, Request, candidate_decodings
+from workers.gpu.generate import Decoding, Generator, ModelNotFound, candidate_decodings
 from workers.gpu.prompt import language
 
 T = TypeVar("T")
@@ -292,9 +292,9 @@ def run_group(gen: Generator, items: Sequence[Item], cfg: RunConfig) -> tuple[li
         now = time.perf_counter()
         seconds[stage], started = now - started, now
 
-    prompts = [gen.prompt(item.product, item.locale, _audience(item.product)) for item in items]
     decodings = candidate_decodings(cfg.candidates, temperature=cfg.temperature, top_p=cfg.top_p, seed=cfg.seed)
-    requests = [Request(prompt, d, key=(i, k)) for i, prompt in enumerate(prompts) for k, d in enumerate(decodings)]
+    requests = [gen.request(item.product, item.locale, d, audience=_audience(item.product), key=(i, k))
+                for i, item in enumerate(items) for k, d in enumerate(decodings)]
     raw = [[""] * cfg.candidates for _ in items]
     for out in gen.generate(requests, max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size):
         i, k = out.key
@@ -304,13 +304,13 @@ def run_group(gen: Generator, items: Sequence[Item], cfg: RunConfig) -> tuple[li
     lap("correct")
     dedup = [_within_set([c.text for c in cands], cfg.dedup_threshold) for cands in fixed]
     lap("dedup")
-    flat = [(prompt, c.text) for prompt, cands in zip(prompts, fixed) for c in cands]
-    loglik = gen.log_likelihood([p for p, _ in flat], [t for _, t in flat], batch_size=cfg.batch_size)
     outcomes = []
     for i, (item, cands) in enumerate(zip(items, fixed)):
+        texts = [c.text for c in cands]
         scored = rank.score(
-            item.product, item.locale, [c.text for c in cands],
-            loglik=loglik[i * cfg.candidates:(i + 1) * cfg.candidates],
+            item.product, item.locale, texts,
+            loglik=gen.fluency(item.product, item.locale, texts, audience=_audience(item.product),
+                               batch_size=cfg.batch_size),
             issues=[[f.model_dump() for f in c.fixes] for c in cands],
             similarity=dedup[i][0], duplicate=dedup[i][1],
         )
@@ -435,7 +435,7 @@ def _by_locale(items: Sequence[Item]) -> dict[str, list[Item]]:
 def _warm_up(gen: Generator) -> None:
     """First calls pay for lazy initialisation; keep that out of the first group's time."""
     product = Product(product_id="warm-up", title="warm-up", category="warm-up", locale="en-US")
-    gen.generate([Request(gen.prompt(product, "en-US"), Decoding())], max_new_tokens=4, batch_size=1)
+    gen.generate([gen.request(product, "en-US", Decoding())], max_new_tokens=4, batch_size=1)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
