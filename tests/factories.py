@@ -25,9 +25,11 @@ def product_event(locale: str = "en-US", **overrides: Any) -> dict[str, Any]:
         "brand": "声悦" if zh else "Nordvik",
         "price": {"amount": "299.00" if zh else "79.99", "currency": "CNY" if zh else "USD"},
         "attributes": (
-            {"颜色": "黑色", "续航": "30小时", "重量": "250克", "连接": "蓝牙5.3"}
+            {"佩戴方式": "头戴式", "单元尺寸": "40毫米", "续航时间": "30小时", "蓝牙版本": "蓝牙5.3",
+             "充电接口": "Type-C", "重量": "250g", "颜色": "曜石黑"}
             if zh
-            else {"colour": "black", "battery life": "30 h", "weight": "250 g", "connectivity": "Bluetooth 5.3"}
+            else {"wearing style": "over-ear", "driver size": "40mm", "battery life": "30 h",
+                  "connectivity": "Bluetooth 5.3", "charging port": "USB-C", "weight": "250g", "colour": "black"}
         ),
         "seller_description": "全网最好的耳机！！！第一品牌" if zh else "BEST HEADPHONES IN THE WORLD!!! 100% guaranteed",
     }

@@ -240,8 +240,9 @@ def test_pairs_validate_as_products(pairs_3000: list[dict]) -> None:
     keys = set(Product.model_fields)
     ids = set()
     for pair in pairs_3000:
-        assert set(pair) == {"product", "description"}
+        assert set(pair) == {"product", "description", "name"}
         product = pair["product"]
+        assert isinstance(pair["name"], str) and pair["name"]  # the series name, for slot training
         assert set(product) <= keys
         assert "seller_description" not in product
         parsed = Product.model_validate(product)
