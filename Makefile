@@ -38,7 +38,8 @@ test-integration: install services
 
 bench: install services
 	@mkdir -p bench/results
-	$(PY) -m bench.quality
+	$(VENV)/bin/descflow train --if-missing
+	$(PY) -m bench.quality --source all
 
 lint: install
 	$(PIP) install --quiet ruff
