@@ -64,7 +64,7 @@ if MISSING and not os.environ.get("CI"):
 
 if not MISSING:
     from selenium import webdriver
-    from selenium.common.exceptions import TimeoutException
+    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -218,20 +218,37 @@ def browser(flower: Flower) -> Iterator[webdriver.Chrome]:
 
 def _until(driver: webdriver.Chrome, condition: Callable[[webdriver.Chrome], Any], what: str) -> Any:
     try:
-        return WebDriverWait(driver, WAIT, poll_frequency=0.25).until(condition)
+        return WebDriverWait(driver, WAIT, poll_frequency=0.25,
+                             ignored_exceptions=(StaleElementReferenceException,)).until(condition)
     except TimeoutException:
         body = driver.find_element(By.TAG_NAME, "body").text[:2000]
         pytest.fail(f"timed out after {WAIT} s waiting for {what} on {driver.current_url}\npage text:\n{body}")
 
 
 def _full_page_png(driver: webdriver.Chrome, path: Path) -> bytes:
-    """The whole page, not just the window (Chrome's WebDriver has no full-page screenshot)."""
-    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
-    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
-        "format": "png", "captureBeyondViewport": True,
-        "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
-    })
-    data = base64.b64decode(shot["data"])
+    """The whole page, not just the window (Chrome's WebDriver has no full-page screenshot).
+
+    The window grows to the page's height and the page lays itself out again before the
+    shot: capturing beyond the viewport instead would reflow the tables while DataTables'
+    separately sized header stays put, and the columns would not line up.
+    """
+    size = driver.get_window_size()
+    try:
+        for _ in range(3):  # growing the window can change the page's height (scrollbars)
+            page = driver.execute_script("return Math.ceil(document.documentElement.scrollHeight)")
+            inner = driver.execute_script("return window.innerHeight")
+            if page <= inner:
+                break
+            current = driver.get_window_size()
+            driver.set_window_size(current["width"], current["height"] + page - inner)
+        # DataTables re-measures its columns on resize; wait two frames for the new layout.
+        driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "window.dispatchEvent(new Event('resize'));"
+            "requestAnimationFrame(() => requestAnimationFrame(() => done(true)));")
+        data = driver.get_screenshot_as_png()
+    finally:
+        driver.set_window_size(size["width"], size["height"])
     path.write_bytes(data)
     return data
 
@@ -269,15 +286,21 @@ def test_flower_refuses_requests_without_the_right_credentials(flower: Flower) -
 def test_browser_shows_both_workers_and_the_descflow_tasks(flower: Flower, browser: webdriver.Chrome,
                                                            artifacts: Path) -> None:
     browser.get(flower.base + "/workers")
-    assert "Flower" in browser.title, browser.title
-    table = browser.find_element(By.ID, "workers-table")
-    _until(browser, lambda d: all(name in table.text for name in flower.workers.values()),
-           f"workers {sorted(flower.workers.values())} in the workers table")
-    rows = {r.get_attribute("id"): r.text for r in table.find_elements(By.CSS_SELECTOR, "tbody tr")}
+    assert "Workers" in browser.title, browser.title
+
+    def worker_rows(driver: webdriver.Chrome) -> dict[str, str] | None:
+        # textContent, not .text: the narrow first column wraps long node names onto two lines.
+        rows = {}
+        for row in driver.find_elements(By.CSS_SELECTOR, "#workers-table tbody tr"):
+            cells = [c.get_attribute("textContent").strip() for c in row.find_elements(By.TAG_NAME, "td")]
+            if cells:
+                rows[cells[0]] = " ".join(cells[1:])
+        return rows if set(flower.workers.values()) <= rows.keys() else None
+
+    rows = _until(browser, worker_rows, f"workers {sorted(flower.workers.values())} in the workers table")
     for queue, name in flower.workers.items():
-        assert name.startswith(f"{queue}-") and "@" in name and "%h" not in name
-        row = next((text for text in rows.values() if name in text), "")
-        assert row, f"no row for {name} in {rows}"
+        assert name.startswith(f"{queue}-") and "@" in name and "%h" not in name, name
+        assert rows[name].lower().startswith(("online", "true")), (name, rows[name])
     # The summary cards are filled in by the page's own authenticated XHRs.
     _until(browser, lambda d: d.find_element(By.ID, "workers-online").text.strip().isdigit()
            and int(d.find_element(By.ID, "workers-online").text) >= 2, "the online-workers count")
@@ -288,15 +311,15 @@ def test_browser_shows_both_workers_and_the_descflow_tasks(flower: Flower, brows
     assert "Tasks" in browser.title, browser.title
 
     def task_names(driver: webdriver.Chrome) -> set[str] | None:
-        text = driver.find_element(By.CSS_SELECTOR, "#tasks-table tbody").text
+        text = driver.find_element(By.CSS_SELECTOR, "#tasks-table tbody").get_attribute("textContent")
         seen = {name for name in TASK_NAMES if name in text}
         return seen if seen == set(TASK_NAMES) else None
 
     # Rows come from POST /tasks/datatable, the page's own XHR: this also proves that
     # the header reaches the pages' requests, not only the page loads.
     _until(browser, task_names, f"the task names {', '.join(TASK_NAMES)} in the tasks table")
-    rows = browser.find_elements(By.CSS_SELECTOR, "#tasks-table tbody tr")
-    assert any("SUCCESS" in r.text for r in rows), [r.text for r in rows]
+    rows = [r.get_attribute("textContent") for r in browser.find_elements(By.CSS_SELECTOR, "#tasks-table tbody tr")]
+    assert any("SUCCESS" in r for r in rows), rows
     tasks_png = artifacts / "flower-tasks.png"
     assert_png(_full_page_png(browser, tasks_png), tasks_png)
 

@@ -44,3 +44,17 @@ def test_product_name_drops_a_leading_brand():
     assert slots.product_name(EN) == "Aria 700 Headphones"
     assert slots.product_name(ZH) == "S3 蓝牙耳机"
     assert slots.product_name(EN.model_copy(update={"brand": "Other"})) == EN.title
+
+
+def test_slot_constraint_bans_missing_and_repeated_attribute_slots():
+    import torch
+
+    from workers.gpu.generate import SlotConstraint
+
+    # ids: 10=[brand] 11=[a0] 12=[a1] 13=[a2]; the request's product has [brand], [a0], [a1].
+    constraint = SlotConstraint({10, 11, 12, 13}, [{10, 11, 12}], once={11, 12, 13}, prompt_length=2)
+    input_ids = torch.tensor([[5, 6, 11, 10, 7]])  # prompt 5 6; generated [a0] [brand] …
+    scores = constraint(input_ids, torch.zeros(1, 20))
+    assert scores[0, 13] == float("-inf")  # the product has no [a2]
+    assert scores[0, 11] == float("-inf")  # [a0] already written
+    assert scores[0, 12] == 0 and scores[0, 10] == 0  # [a1] still free; [brand] may repeat

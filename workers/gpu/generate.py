@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import torch
-from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
+from transformers import (
+    AutoConfig,
+    AutoModelForCausalLM,
+    AutoModelForSeq2SeqLM,
+    AutoTokenizer,
+    LogitsProcessor,
+    LogitsProcessorList,
+)
 
 from schemas.events import Product
 from workers.gpu import prompt as prompts
@@ -187,6 +194,8 @@ class Generator:
             kwargs.update(temperature=decoding.temperature, top_p=decoding.top_p, top_k=decoding.top_k or None)
         else:
             kwargs.update(temperature=None, top_p=None, top_k=None)
+        if self.slotted:
+            kwargs["logits_processor"] = LogitsProcessorList([self._slot_constraint(requests, enc)])
         out = self.model.generate(**enc, **kwargs)
         new = out if self.is_seq2seq else out[:, enc["input_ids"].shape[1]:]
         texts = self.tokenizer.batch_decode(new, skip_special_tokens=True)
@@ -195,6 +204,16 @@ class Generator:
             Output(key=r.key, text=self._fill(r, _tidy(t)), decoding=r.decoding, new_tokens=int(n))
             for r, t, n in zip(requests, texts, counts)
         ]
+
+    def _slot_constraint(self, requests: Sequence[Request], enc: dict[str, torch.Tensor]) -> SlotConstraint:
+        names = slots.placeholders()
+        ids = dict(zip(names, self.tokenizer.convert_tokens_to_ids(names)))
+        allowed = [
+            {ids[s] for s in slots.values(r.product, r.locale or r.product.locale)} if r.product else set(ids.values())
+            for r in requests
+        ]
+        once = {ids[s] for s in names if s not in (slots.TITLE, slots.BRAND, slots.NAME)}
+        return SlotConstraint(set(ids.values()), allowed, once, enc["input_ids"].shape[1])
 
     def _fill(self, request: Request, text: str) -> str:
         if self.slotted and request.product is not None:
@@ -257,6 +276,27 @@ def _tidy(text: str) -> str:
     text = text.split("\n<")[0].split("<desc>")[0]
     text = text.split("\n\n")[0]
     return _SPACES.sub(" ", text.replace("\n", " ")).strip()
+
+
+class SlotConstraint(LogitsProcessor):
+    """Only the product's own slots, and an attribute slot at most once per text.
+
+    A slot the product lacks would only get its sentence dropped when the
+    values are filled in, and a repeated attribute states the same value twice.
+    """
+
+    def __init__(self, slot_ids: set[int], allowed: list[set[int]], once: set[int], prompt_length: int):
+        self.slot_ids, self.allowed, self.once, self.prompt_length = slot_ids, allowed, once, prompt_length
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        rows = scores.shape[0] // len(self.allowed)  # num_return_sequences / beams repeat each request
+        for row in range(scores.shape[0]):
+            allowed = self.allowed[row // rows]
+            used = set(input_ids[row, self.prompt_length:].tolist()) & self.once
+            banned = [i for i in self.slot_ids if i not in allowed or i in used]
+            if banned:
+                scores[row, banned] = float("-inf")
+        return scores
 
 
 def candidate_decodings(n: int, *, temperature: float, top_p: float, seed: int) -> list[Decoding]:
