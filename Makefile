@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-unit test-integration services compose-check bench lint clean
+.PHONY: install demo test test-unit test-integration services browser compose-check bench lint clean
 
 install: $(STAMP)
 
@@ -27,13 +27,17 @@ services:
 compose-check:
 	@bash scripts/check_compose.sh
 
-test: install services compose-check
+# Debian's chromium + chromedriver for the Flower end-to-end test (no browser download).
+browser:
+	@bash scripts/install_browser.sh
+
+test: install services browser compose-check
 	$(VENV)/bin/pytest tests -q
 
 test-unit: install
 	$(VENV)/bin/pytest tests/unit -q
 
-test-integration: install services
+test-integration: install services browser
 	$(VENV)/bin/pytest tests/integration tests/e2e -q
 
 bench: install services
