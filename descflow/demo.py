@@ -49,6 +49,9 @@ def run_demo(console: Console, *, fresh: bool = True) -> int:
         if broker and not redis_alive(broker):
             console.print(f"[red]DESCFLOW_BROKER_URL={broker} does not answer[/red]")
             return 2
+        if broker:
+            console.print(f"using DESCFLOW_BROKER_URL={broker}: its dedup index and published stream are shared "
+                          "with whatever else uses it (unset it to run on a private Redis)")
         if not broker:
             local = stack.enter_context(LocalRedis(home / "redis"))
             broker = local.url
@@ -56,7 +59,6 @@ def run_demo(console: Console, *, fresh: bool = True) -> int:
         env = {"DESCFLOW_BROKER_URL": broker, "DESCFLOW_DATABASE_URL": f"sqlite:///{db_path}",
                "DESCFLOW_GENERATOR_MODEL": str(model), "DESCFLOW_HOME": str(home)}
         settings = Settings(**{k.removeprefix("DESCFLOW_").lower(): v for k, v in env.items()})
-        _flush_demo_state(settings)
         logs = home / "logs"
         workers = [WorkerProcess("gpu", env, logs / "gpu-worker.log", name="gpu@demo"),
                    WorkerProcess("cpu", env, logs / "cpu-worker.log", concurrency=2, name="cpu@demo")]
@@ -86,16 +88,6 @@ def run_demo(console: Console, *, fresh: bool = True) -> int:
         elapsed = time.monotonic() - started
         _print_results(store, accepted, console, elapsed)
         return 0 if finished else 1
-
-
-def _flush_demo_state(settings: Settings) -> None:
-    """A fresh demo database needs an empty dedup index and stream too."""
-    import redis
-
-    client = redis.Redis.from_url(settings.redis_url)
-    keys = list(client.scan_iter("descflow:*"))
-    if keys:
-        client.delete(*keys)
 
 
 def _wait(store: Store, event_ids: list[str], progress_bar, console: Console) -> bool:  # noqa: ANN001

@@ -18,7 +18,7 @@ from celery import Celery
 from kombu.utils.uuid import uuid
 from kombu.exceptions import OperationalError as KombuOperationalError
 
-from schemas.events import EventRejected, FieldError, ProductEvent, decode_event, parse_event
+from schemas.events import EventRejected, FieldError, ProductEvent, ReviewEvent, decode_event, parse_event
 from schemas.settings import Settings, get_settings
 from workers.store import Store
 
@@ -87,7 +87,7 @@ class Intake:
         self.store.record_rejected(self.source, [e.model_dump() for e in exc.errors], raw, event_id)
         return Outcome("rejected", event_id=event_id, errors=exc.errors, message=str(exc)[:500])
 
-    def _accept(self, payload: dict[str, Any], event: ProductEvent | Any) -> Outcome:
+    def _accept(self, payload: dict[str, Any], event: ProductEvent | ReviewEvent) -> Outcome:
         task_id = uuid()  # stored before sending, so a fast worker never races the bookkeeping
         if not self.store.record_inbound(event, payload, self.source, task_id=task_id):
             return Outcome("duplicate", event_id=event.event_id, message="event_id already received")
