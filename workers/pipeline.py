@@ -176,6 +176,9 @@ def generate(self: Task, event_id: str, locale: str) -> int:
             event_id=event_id, shop_id=event.shop_id, product_id=event.product_id, locale=locale, idx=o.key,
             raw_text=o.text, text=o.text, decoding={**o.decoding.as_dict(), "audience": audience},
             model=gen.name, scores={"new_tokens": o.new_tokens},
+            issues=[{"code": "slot_misplaced", "before": name, "after": "", "span": None,
+                     "detail": f"the value of {name!r} follows words for another quantity"}
+                    for name in o.meta.get("misplaced", [])],
         )
         for o in outputs
     ]
@@ -196,7 +199,7 @@ def correct(self: Task, event_id: str, locale: str) -> int:
     for cand in todo:
         fixed = correct_text(cand.raw_text, product, locale)
         cand.text = fixed.text
-        cand.issues = [f.model_dump(mode="json") for f in fixed.fixes]
+        cand.issues = cand.issues + [f.model_dump(mode="json") for f in fixed.fixes]  # after generation's own
         cand.stage = "corrected"
     rt.store.update_candidates(todo)
     return len(todo)

@@ -58,3 +58,23 @@ def test_slot_constraint_bans_missing_and_repeated_attribute_slots():
     assert scores[0, 13] == float("-inf")  # the product has no [a2]
     assert scores[0, 11] == float("-inf")  # [a0] already written
     assert scores[0, 12] == 0 and scores[0, 10] == 0  # [a1] still free; [brand] may repeat
+
+
+def test_misplaced_finds_values_after_another_quantitys_words():
+    product = Product(product_id="p-4", title="t", category="headphones", locale="en-US",
+                      attributes={"connectivity": "Bluetooth 5.3", "weight": "254 g", "battery life": "30 h",
+                                  "颜色": "黑色"})
+    text = "It has a weight of [a0], weighs [a1] and lasts [a2]. The battery life of [a1] is odd."
+    assert slots.misplaced(product, text) == ["connectivity", "weight"]
+    assert slots.misplaced(product, "它的重量为[a1]，续航[a2]，颜色为[a3]。") == []
+    assert slots.misplaced(product, "它的重量为[a2]，颜色为[a0]。") == ["battery life", "connectivity"]
+    assert slots.misplaced(product, "It pairs over [a0] and comes in [a3].") == []  # no quantity named before
+
+
+def test_a_misplaced_slot_costs_faithfulness_in_ranking():
+    from workers.gpu import rank
+
+    scored = rank.score(EN, "en-US", ["Nordvik lasts 30 h.", "Nordvik lasts 30 h."], loglik=[-1.0, -1.0],
+                        issues=[[{"code": "slot_misplaced"}], []], similarity=[0.0, 0.0], duplicate=[False, False])
+    assert scored[0].scores["faithfulness"] < scored[1].scores["faithfulness"]
+    assert rank.best(scored).idx == 1

@@ -200,10 +200,11 @@ class Generator:
         new = out if self.is_seq2seq else out[:, enc["input_ids"].shape[1]:]
         texts = self.tokenizer.batch_decode(new, skip_special_tokens=True)
         counts = (new != self.tokenizer.pad_token_id).sum(dim=1).tolist()
-        return [
-            Output(key=r.key, text=self._fill(r, _tidy(t)), decoding=r.decoding, new_tokens=int(n))
-            for r, t, n in zip(requests, texts, counts)
-        ]
+        outputs = []
+        for r, t, n in zip(requests, texts, counts):
+            text, meta = self._fill(r, _tidy(t))
+            outputs.append(Output(key=r.key, text=text, decoding=r.decoding, new_tokens=int(n), meta=meta))
+        return outputs
 
     def _slot_constraint(self, requests: Sequence[Request], enc: dict[str, torch.Tensor]) -> SlotConstraint:
         names = slots.placeholders()
@@ -215,10 +216,13 @@ class Generator:
         once = {ids[s] for s in names if s not in (slots.TITLE, slots.BRAND, slots.NAME)}
         return SlotConstraint(set(ids.values()), allowed, once, enc["input_ids"].shape[1])
 
-    def _fill(self, request: Request, text: str) -> str:
+    def _fill(self, request: Request, text: str) -> tuple[str, dict[str, Any]]:
+        """Values into the slots; and which attributes the model put after another quantity's words."""
         if self.slotted and request.product is not None:
-            return slots.relexicalize(request.product, text, request.locale or request.product.locale)
-        return text
+            locale = request.locale or request.product.locale
+            return slots.relexicalize(request.product, text, locale), {
+                "misplaced": slots.misplaced(request.product, text)}
+        return text, {}
 
     def generate(self, requests: Sequence[Request], *, max_new_tokens: int, batch_size: int) -> list[Output]:
         """Generate for all requests, batching those that share decoding settings."""

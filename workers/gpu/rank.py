@@ -23,7 +23,8 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 }
 
 # Fix codes that mean the raw candidate stated something the attributes do not support.
-FACT_CODES = {"fact_number", "fact_brand", "fact_colour", "fact_material", "unsupported_claim", "banned_term"}
+FACT_CODES = {"fact_number", "fact_brand", "fact_colour", "fact_material", "unsupported_claim", "banned_term",
+              "slot_misplaced"}
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"[a-z0-9]+")

@@ -112,3 +112,40 @@ def relexicalize(product: Product, text: str, locale: str) -> str:
             continue
         kept.append(PLACEHOLDER.sub(lambda m: fill[m.group(0)], sentence))
     return "".join(kept).strip()
+
+
+# Words that say which quantity comes next, and the words an attribute name of
+# that quantity contains. "has a weight of [a3]" with [a3] = battery life is a
+# value in the wrong place, which exact filling alone cannot prevent.
+_FAMILIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "mass": (("weight of", "weighs", "weighing", "重量为", "重量是", "净重", "重约", "整体重量"),
+             ("weight", "重")),
+    "duration": (("battery life of", "lasts", "runs for", "playtime of", "续航", "播放"),
+                 ("battery", "life", "playtime", "runtime", "续航", "时长", "时间")),
+    "colour": (("colour is", "color is", "in the colour", "颜色为", "颜色是", "配色为", "配色是"),
+               ("colour", "color", "颜色", "配色", "色")),
+    "capacity": (("capacity of", "stores", "holds", "容量为", "容量是", "容量"),
+                 ("capacity", "容量", "电量")),
+    "size": (("dimensions of", "measures", "尺寸为", "尺寸是", "尺寸"),
+             ("dimension", "size", "尺寸", "规格", "大小")),
+}
+_WINDOW = 16  # characters before a slot that can hold its cue
+
+
+def misplaced(product: Product, text: str) -> list[str]:
+    """Attribute names whose slot follows a cue for another quantity, in slot-form text."""
+    names = list(product.attributes)[:MAX_ATTRIBUTES]
+    out = []
+    for match in re.finditer(r"\[a(\d{1,2})\]", text):
+        index = int(match.group(1))
+        if index >= len(names):
+            continue
+        before = text[max(0, match.start() - _WINDOW): match.start()].lower()
+        key = names[index].lower()
+        for cues, key_words in _FAMILIES.values():
+            if any(before.rstrip().endswith(c) or f"{c} " in before[-len(c) - 2:] for c in cues) and not any(
+                w in key for w in key_words
+            ):
+                out.append(names[index])
+                break
+    return out
