@@ -271,6 +271,30 @@ def status(
         out.print(f"  [yellow]#{f.id}[/yellow] {f.task} {f.args}: {f.error}")
 
 
+dedup_app = typer.Typer(help="The catalog-wide near-duplicate index in Redis.", no_args_is_help=True)
+app.add_typer(dedup_app, name="dedup")
+
+
+@dedup_app.command("rebuild")
+def dedup_rebuild() -> None:
+    """Rebuild the index from the database's current published descriptions (after a Redis loss or a threshold change)."""
+    settings = _settings()
+    from workers.cpu.dedup import DedupIndex
+    from workers.pipeline import dedup_key
+    from workers.store import Store
+
+    rows = Store(settings.database_url).current_descriptions()
+    index = DedupIndex(settings.redis_url, threshold=settings.dedup_threshold, num_perm=settings.dedup_num_perm)
+    index.clear()  # also forgets the parameters it was built with, so new ones may take over
+    with progress_bar() as bar:
+        task = bar.add_task("indexing", total=len(rows), info="")
+        for row in rows:
+            index.add(dedup_key(row.shop_id, row.product_id, row.locale), row.text)
+            bar.advance(task)
+    console.print(f"indexed {len(rows)} published descriptions (threshold {settings.dedup_threshold}, "
+                  f"{settings.dedup_num_perm} permutations)")
+
+
 @app.command()
 def flower(
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 5555,

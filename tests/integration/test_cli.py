@@ -73,3 +73,26 @@ def test_status_reports_queues_and_dead_letters(tmp_path, redis_url, as_json):
         assert report["recent_failures"][0]["task"] == "descflow.rank"
     else:
         assert "queues" in result.stdout and "dead letters: 1" in result.stdout
+
+
+def test_dedup_rebuild_indexes_the_current_published_descriptions(tmp_path, redis_url):
+    from workers.cpu.dedup import DedupIndex
+
+    client = redis.Redis.from_url(REPLAY_REDIS)
+    client.flushdb()
+    db = f"sqlite:///{tmp_path / 'rebuild.db'}"
+    store = Store(db)
+    text = "The Nordvik power bank stores 10000mAh, weighs 210 g and charges over USB-C in about three hours."
+    for version, event_id in enumerate(["e-1", "e-2"], start=1):
+        store.publish(shop_id="s", product_id="p-1", locale="en-US", event_id=event_id,
+                      text=text if version == 2 else "An older text about something else entirely, v1.",
+                      scores={}, candidate_id=None)
+    stale = DedupIndex(REPLAY_REDIS)
+    stale.add("s/p-gone/en-US", "A description of a product that no longer exists in the catalog at all.")
+    result = descflow("dedup", "rebuild", env={"DESCFLOW_BROKER_URL": REPLAY_REDIS, "DESCFLOW_DATABASE_URL": db})
+    assert result.returncode == 0, result.stderr
+    assert "indexed 1 published" in result.stderr
+    index = DedupIndex(REPLAY_REDIS)
+    assert "s/p-gone/en-US" not in index and len(index) == 1
+    hits = index.query(text.replace("three", "3"))
+    assert [h.key for h in hits] == ["s/p-1/en-US"] and hits[0].similarity > 0.7
