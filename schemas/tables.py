@@ -79,6 +79,9 @@ class ReviewRow(SQLModel, table=True):
     locale: Optional[str] = Field(default=None, max_length=35)
     event_id: str = Field(max_length=128)
     occurred_at: datetime
+    text_key: str = Field(default="", max_length=64, index=True, description="hash of the normalised text")
+    duplicate_of: Optional[str] = Field(default=None, max_length=128,
+                                        description="review_id of the same text re-sent under another id")
 
 
 class ReviewSentimentRow(SQLModel, table=True):

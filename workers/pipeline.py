@@ -11,6 +11,7 @@ so a redelivered or retried task changes nothing.
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import os
 import time
@@ -305,9 +306,14 @@ def _review_event(event_id: str) -> ReviewEvent:
 @app.task(bind=True, base=StageTask, name="descflow.ingest_review")
 @stage("ingest")
 def ingest_review(self: Task, event_id: str) -> None:
+    from workers.cpu.dedup import normalise
+
     event = _review_event(event_id)
     store = get_runtime().store
-    store.upsert_review(event)
+    text_key = hashlib.sha1(normalise(event.text).encode()).hexdigest()
+    row = store.upsert_review(event, text_key)
+    if row.duplicate_of:
+        log.info("review %s repeats the text of review %s: stored, counted once", row.review_id, row.duplicate_of)
     store.set_inbound(event_id, status="processing")
     chain(sentiment.si(event_id), aspect_summary.si(event_id)).apply_async()
 

@@ -312,7 +312,8 @@ class Store:
 
     # ---- reviews ------------------------------------------------------------------
 
-    def upsert_review(self, event: ReviewEvent) -> ReviewRow:
+    def upsert_review(self, event: ReviewEvent, text_key: str = "") -> ReviewRow:
+        """Store a review; the same text under another review_id of the product is marked its duplicate."""
         review = event.review()
         with self.session() as s:
             row = s.exec(
@@ -322,13 +323,22 @@ class Store:
                 row = ReviewRow(shop_id=event.shop_id, review_id=review.review_id, product_id=review.product_id,
                                 text=review.text, event_id=event.event_id, occurred_at=_utc(event.occurred_at))
             row.product_id, row.rating, row.text, row.locale = review.product_id, review.rating, review.text, review.locale
-            row.event_id = event.event_id
+            row.event_id, row.text_key = event.event_id, text_key
+            row.duplicate_of = None
+            if text_key:
+                first = s.exec(
+                    select(ReviewRow.review_id).where(
+                        ReviewRow.shop_id == event.shop_id, ReviewRow.product_id == review.product_id,
+                        ReviewRow.text_key == text_key, ReviewRow.review_id != review.review_id,
+                    ).order_by(ReviewRow.id)
+                ).first()
+                row.duplicate_of = first
             s.add(row)
             try:
                 s.commit()
             except IntegrityError:
                 s.rollback()
-                return self.upsert_review(event)
+                return self.upsert_review(event, text_key)
             return row
 
     def get_review(self, shop_id: str, review_id: str) -> ReviewRow | None:
@@ -363,7 +373,8 @@ class Store:
                         (ReviewSentimentRow.shop_id == ReviewRow.shop_id)
                         & (ReviewSentimentRow.review_id == ReviewRow.review_id),
                     )
-                    .where(ReviewRow.shop_id == shop_id, ReviewRow.product_id == product_id)
+                    .where(ReviewRow.shop_id == shop_id, ReviewRow.product_id == product_id,
+                           ReviewRow.duplicate_of.is_(None))  # type: ignore[union-attr] - a re-sent text counts once
                     .order_by(ReviewRow.review_id)
                 )
             )

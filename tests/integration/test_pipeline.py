@@ -126,6 +126,30 @@ def test_review_event_ends_as_sentiment_and_aspects(stack, client):
                    what="aspect summary")
 
 
+def test_a_review_resent_under_a_new_id_counts_once(stack):
+    from schemas.tables import ProductRow
+
+    product = product_event("zh-CN")
+    assert stack.intake().submit(product).status == "accepted"
+    reviews = [review_event(product["product_id"], text="物流很快，音质不错！", rating=5),
+               review_event(product["product_id"], text="物流很快 音质不错", rating=5),
+               review_event(product["product_id"], text="续航太短了，有点失望。", rating=2)]
+    for review in reviews:
+        assert stack.intake().submit(review).status == "accepted"
+
+    def summarised():
+        with stack.store.session() as s:
+            done = s.exec(select(func.count()).select_from(InboundEvent).where(
+                InboundEvent.event_id.in_([r["event_id"] for r in reviews]), InboundEvent.status == "done")).one()
+            row = s.exec(select(ProductRow).where(ProductRow.product_id == product["product_id"])).first()
+        return row if done == 3 and row is not None else None
+
+    stack.wait_for(summarised, what="three reviews summarised")
+    with stack.store.session() as s:
+        row = s.exec(select(ProductRow).where(ProductRow.product_id == product["product_id"])).one()
+    assert row.review_count == 2 and row.rating_mean == 3.5
+
+
 def test_same_event_twice_is_processed_once(stack, client):
     event = product_event("en-US")
     body, headers = stack.signed(event)
@@ -133,7 +157,8 @@ def test_same_event_twice_is_processed_once(stack, client):
     second = client.post("/events", content=body, headers=headers)
     assert first.status_code == 202
     assert second.status_code == 200 and second.json()["status"] == "duplicate"
-    stack.wait_for(lambda: published(stack, event["event_id"]), what="publication")
+    # The row is committed before the stream entry is written: wait for the announcement.
+    stack.wait_for(lambda: stream_entries(stack, event["event_id"]), what="publication and stream entry")
     # Also via the Python API: still a duplicate.
     assert stack.intake().submit(event).status == "duplicate"
     assert len(published(stack, event["event_id"])) == 1
@@ -147,7 +172,7 @@ def test_redelivered_stage_changes_nothing(stack):
 
     event = product_event("zh-CN")
     stack.intake().submit(event)
-    stack.wait_for(lambda: published(stack, event["event_id"]), what="publication")
+    stack.wait_for(lambda: stream_entries(stack, event["event_id"]), what="publication and stream entry")
     app = celery_app(stack.settings)
     for task in ("generate", "correct", "dedup", "rank", "publish"):
         app.send_task(f"descflow.{task}", args=[event["event_id"], "zh-CN"])

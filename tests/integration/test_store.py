@@ -93,3 +93,21 @@ def test_dead_letter_is_one_row_per_task_id(store):
     assert len(mine) == 1 and mine[0].attempts == 3
     store.set_failed_status(mine[0].id, "retried")
     assert all(r.task_id != "tid-1" for r in store.failed_tasks())
+
+
+def test_a_review_text_resent_under_a_new_id_is_marked_and_counted_once(store):
+    from schemas.tables import ReviewSentimentRow
+
+    first = parse_event(review_event("p-dup", text="Runs small, order a size up."))
+    again = parse_event(review_event("p-dup", text="runs small — order a size up!"))
+    other = parse_event(review_event("p-dup", text="Comfortable and light."))
+    assert store.upsert_review(first, "k1").duplicate_of is None
+    assert store.upsert_review(again, "k1").duplicate_of == first.review_id
+    assert store.upsert_review(other, "k2").duplicate_of is None
+    assert store.upsert_review(again, "k1").duplicate_of == first.review_id  # a redelivery changes nothing
+    for review in (first, again, other):
+        store.save_sentiment(ReviewSentimentRow(shop_id=review.shop_id, review_id=review.review_id,
+                                                product_id="p-dup", polarity="negative", score=-0.3,
+                                                confidence=0.6, aspects=[], backend="test"))
+    counted = [r.review_id for r, _ in store.product_sentiments("shop-test", "p-dup")]
+    assert sorted(counted) == sorted([first.review_id, other.review_id])
