@@ -44,6 +44,7 @@ TRANSIENT: tuple[type[BaseException], ...] = (
     TransientError,
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
+    redis.exceptions.LockError,  # another worker held a per-product lock too long
     sqlalchemy.exc.OperationalError,
     sqlalchemy.exc.InterfaceError,
     httpx.TransportError,
@@ -342,15 +343,20 @@ def aspect_summary(self: Task, event_id: str) -> dict[str, Any]:
 
     rt = get_runtime()
     event = _review_event(event_id)
-    rows = rt.store.product_sentiments(event.shop_id, event.product_id)
-    results = [
-        (review.rating, SentimentResult(polarity=s.polarity, score=s.score, confidence=s.confidence,
-                                        aspects=[AspectMention(**a) for a in s.aspects], backend=s.backend))
-        for review, s in rows
-    ]
-    summary = summarise(results)
-    rt.store.replace_aspects(event.shop_id, event.product_id, summary.aspects, review_count=summary.review_count,
-                             rating_mean=summary.rating_mean, sentiment_mean=summary.sentiment_mean)
+    # Read and write under one lock per product: two recounts running side by side could
+    # otherwise let the one that read first commit last, leaving out a review.
+    with rt.redis.lock(f"descflow:lock:aspects:{event.shop_id}:{event.product_id}", timeout=60,
+                       blocking_timeout=60):
+        rows = rt.store.product_sentiments(event.shop_id, event.product_id)
+        results = [
+            (review.rating, SentimentResult(polarity=s.polarity, score=s.score, confidence=s.confidence,
+                                            aspects=[AspectMention(**a) for a in s.aspects], backend=s.backend))
+            for review, s in rows
+        ]
+        summary = summarise(results)
+        rt.store.replace_aspects(event.shop_id, event.product_id, summary.aspects,
+                                 review_count=summary.review_count, rating_mean=summary.rating_mean,
+                                 sentiment_mean=summary.sentiment_mean)
     rt.store.set_inbound(event_id, status="done")
     return {"top_praised": summary.top_praised, "top_criticised": summary.top_criticised}
 
