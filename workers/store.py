@@ -341,12 +341,6 @@ class Store:
                 return self.upsert_review(event, text_key)
             return row
 
-    def get_review(self, shop_id: str, review_id: str) -> ReviewRow | None:
-        with self.session() as s:
-            return s.exec(
-                select(ReviewRow).where(ReviewRow.shop_id == shop_id, ReviewRow.review_id == review_id)
-            ).first()
-
     def save_sentiment(self, row: ReviewSentimentRow) -> None:
         with self.session() as s:
             existing = s.exec(

@@ -25,11 +25,16 @@ def test_every_stage_is_a_registered_task_with_backoff(name):
     assert pipeline.PermanentError in task.dont_autoretry_for
 
 
-def test_device_out_of_memory_becomes_a_transient_error(monkeypatch):
-    recorded = []
+@pytest.fixture()
+def recorded(monkeypatch) -> list[tuple]:
+    """Stage timings the wrapper records, instead of a database."""
+    rows: list[tuple] = []
     monkeypatch.setattr(pipeline, "get_runtime", lambda: SimpleNamespace(
-        store=SimpleNamespace(record_stage=lambda *a: recorded.append(a))))
+        store=SimpleNamespace(record_stage=lambda *a: rows.append(a))))
+    return rows
 
+
+def test_device_out_of_memory_becomes_a_transient_error(recorded):
     @pipeline.stage("generate")
     def fails(self, event_id, locale):
         raise torch.OutOfMemoryError("CUDA out of memory")
@@ -40,11 +45,7 @@ def test_device_out_of_memory_becomes_a_transient_error(monkeypatch):
     assert recorded == []  # a failed stage leaves no timing row
 
 
-def test_a_stage_records_its_timing_against_event_and_locale(monkeypatch):
-    recorded = []
-    monkeypatch.setattr(pipeline, "get_runtime", lambda: SimpleNamespace(
-        store=SimpleNamespace(record_stage=lambda *a: recorded.append(a))))
-
+def test_a_stage_records_its_timing_against_event_and_locale(recorded):
     @pipeline.stage("rank")
     def works(self, event_id, locale):
         return 7
