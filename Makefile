@@ -40,10 +40,15 @@ test-unit: install
 test-integration: install services browser
 	$(VENV)/bin/pytest tests/integration tests/e2e -q
 
+# Each benchmark prints a table and writes bench/results/<name>.json; BENCH_ARGS narrows dedup's sizes.
 bench: install services
 	@mkdir -p bench/results
 	$(VENV)/bin/descflow train --if-missing
 	$(PY) -m bench.quality --source all
+	$(PY) -m bench.batching
+	$(PY) -m bench.rank
+	$(PY) -m bench.sentiment
+	$(PY) -m bench.dedup $(BENCH_ARGS)
 
 lint: install
 	$(PIP) install --quiet ruff

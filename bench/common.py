@@ -9,14 +9,15 @@ from __future__ import annotations
 import json
 import os
 import platform
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.console import Console
 from rich.table import Table
 
+T = TypeVar("T")
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 PIPED_WIDTH = 160
 
@@ -46,6 +47,13 @@ def machine_info() -> dict[str, Any]:
     if info["cuda"]:
         info["gpu"] = torch.cuda.get_device_name(0)
     return info
+
+
+def track(items: Iterable[T], description: str, total: int | None = None) -> Iterable[T]:
+    """Iterate with a progress bar on stderr; the tables and the JSON path stay on stdout."""
+    from rich.progress import track as rich_track
+
+    return rich_track(items, description=description, total=total, console=Console(stderr=True), transient=True)
 
 
 def write_results(name: str, payload: dict[str, Any], out: Path | str | None = None) -> Path:

@@ -280,9 +280,8 @@ def _within_set(texts: Sequence[str], threshold: float) -> tuple[list[float | No
 def run_group(gen: Generator, items: Sequence[Item], cfg: RunConfig) -> tuple[list[Outcome], dict[str, float]]:
     """Generate, correct, dedup and rank every item of one locale; returns seconds spent per stage.
 
-    The pipeline seeds each event apart; here every product gets the same seed,
-    so all sampled candidates share one decoding and the generator batches them
-    across products, as a busy gpu worker would.
+    Every product's candidates go through one generate call, batched across
+    products as a busy gpu worker's batcher would (sampling is per row).
     """
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -459,8 +458,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         sources[name] = {"products": len({item.product.product_id for item in items})}
         for locale, group in sorted(_by_locale(items).items()):
-            console.print(f"{name} {locale}: {len(group)} products × {cfg.candidates} candidates …")
-            outcomes, seconds = run_group(gen, group, cfg)
+            with console.status(f"{name} {locale}: {len(group)} products × {cfg.candidates} candidates: "
+                                "generating, correcting, ranking …"):
+                outcomes, seconds = run_group(gen, group, cfg)
             groups.append({"source": name, "locale": locale, **summarise(group, outcomes, seconds)})
     print_figures(groups, f"description quality — {args.model} on {gen.device}")
     machine = {**machine_info(), "device": str(gen.device), "model": args.model, "model_style": gen.style,

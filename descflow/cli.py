@@ -40,11 +40,13 @@ def progress_bar() -> Progress:
 def worker(
     queues: Annotated[str, typer.Option(help="Queues to consume: gpu or cpu (comma-separated).")] = "cpu",
     device: Annotated[Optional[str], typer.Option(help="gpu worker: auto, cpu, cuda or cuda:N (pins CUDA_VISIBLE_DEVICES=N).")] = None,
-    concurrency: Annotated[int, typer.Option(help="cpu worker processes; 0 = DESCFLOW_CPU_CONCURRENCY or one per core.")] = 0,
+    concurrency: Annotated[int, typer.Option(help="cpu worker processes (0 = DESCFLOW_CPU_CONCURRENCY or one per core); "
+                                                  "gpu worker threads (0 = DESCFLOW_GPU_CONCURRENCY or two batches' worth).")] = 0,
     loglevel: Annotated[Optional[str], typer.Option(help="Log level (default DESCFLOW_LOG_LEVEL).")] = None,
     name: Annotated[Optional[str], typer.Option(help="Node name (default gpu@%h / cpu@%h).")] = None,
+    metrics_port: Annotated[Optional[int], typer.Option(help="Prometheus /metrics port (default DESCFLOW_METRICS_PORT; 0 = off).")] = None,
 ) -> None:
-    """Run a Celery worker: gpu (one solo-pool process per device, model loaded once) or cpu (prefork)."""
+    """Run a Celery worker: gpu (one process per device, tasks in threads batched through one model) or cpu (prefork)."""
     wanted = [q.strip() for q in queues.split(",") if q.strip()]
     unknown = [q for q in wanted if q not in QUEUES]
     if unknown or not wanted:
@@ -57,6 +59,8 @@ def worker(
         os.environ["DESCFLOW_DEVICE"] = "cuda:0"
     elif device:
         os.environ["DESCFLOW_DEVICE"] = device
+    if metrics_port is not None:
+        os.environ["DESCFLOW_METRICS_PORT"] = str(metrics_port)
     settings = _settings()
     gpu = "gpu" in wanted
     if gpu:
@@ -67,12 +71,43 @@ def worker(
             raise typer.Exit(2)
     from workers.app import app as celery
 
-    pool = "solo" if gpu else "prefork"
-    procs = 1 if gpu else (concurrency or settings.cpu_concurrency or os.cpu_count() or 1)
-    argv = ["worker", "-Q", ",".join(wanted), "-n", name or f"{'gpu' if gpu else 'cpu'}@%h", "-P", pool,
+    # gpu: one process per device, its tasks in threads that share the model through the batcher
+    # (workers/gpu/batcher.py); cpu: prefork, a process per core.
+    pool = "threads" if gpu else "prefork"
+    if gpu:
+        procs = concurrency or settings.gpu_concurrency or max(2, 2 * -(-settings.batch_size // settings.candidates))
+    else:
+        procs = concurrency or settings.cpu_concurrency or os.cpu_count() or 1
+    node = name or f"{'gpu' if gpu else 'cpu'}@%h"
+    argv = ["worker", "-Q", ",".join(wanted), "-n", node, "-P", pool,
             "-c", str(procs), "--loglevel", loglevel or settings.log_level, "-E"]
-    console.print(f"descflow worker: queues={','.join(wanted)} pool={pool} processes={procs} "
-                  f"device={settings.device} CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', 'unset')}")
+    if settings.log_format == "json":
+        argv.insert(0, "--quiet")  # no multi-line banner between the JSON lines
+    where = ""
+    if settings.metrics_port:
+        from celery.utils.nodenames import host_format
+
+        from workers import metrics
+
+        try:
+            endpoint = metrics.serve(settings.metrics_port, settings.metrics_host, node=host_format(node),
+                                     multiprocess=pool == "prefork",
+                                     directory=Path(settings.metrics_dir) if settings.metrics_dir else None)
+        except OSError as exc:
+            console.print(f"[red]{exc.strerror or exc}[/red]")
+            raise typer.Exit(2) from None
+        where = f" metrics={endpoint.url}"
+    summary = (f"descflow worker: queues={','.join(wanted)} pool={pool} processes={procs} device={settings.device} "
+               f"CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', 'unset')}{where}")
+    if settings.log_format == "json":
+        import logging
+
+        from workers.runtime import configure_logging
+
+        configure_logging(loglevel)
+        logging.getLogger("descflow.worker").info(summary)
+    else:
+        console.print(summary)
     celery.worker_main(argv)
 
 
@@ -129,62 +164,151 @@ def publish(
         raise typer.Exit(1)
 
 
-@app.command()
+train_app = typer.Typer(help="Train the models descflow runs: the generator (default) and, as `train sentiment`, "
+                        "the review classifier.", invoke_without_command=True)
+app.add_typer(train_app, name="train")
+
+
+@train_app.callback()
 def train(
-    pairs: Annotated[Optional[Path], typer.Option(help="JSONL of {product, description} pairs (default: the bundled phrase bank).")] = None,
-    from_db: Annotated[bool, typer.Option("--from-db", help="Train on the database's published descriptions.")] = False,
+    ctx: typer.Context,
+    pairs: Annotated[Optional[Path], typer.Option(exists=True, dir_okay=False, help="JSONL of {product, description} pairs (default: the bundled phrase bank).")] = None,
+    from_db: Annotated[bool, typer.Option("--from-db", help="Train on the database's published descriptions (the shop's house style; re-run it now and then).")] = False,
+    shop: Annotated[Optional[str], typer.Option(help="With --from-db: only this shop's descriptions.")] = None,
     n_pairs: Annotated[int, typer.Option(help="Phrase-bank pairs when no file is given.")] = 3000,
     output: Annotated[Optional[Path], typer.Option(help="Output directory (default: DESCFLOW_GENERATOR_MODEL).")] = None,
-    base_model: Annotated[Optional[str], typer.Option(help="Fine-tune this causal LM instead of training from scratch.")] = None,
+    base_model: Annotated[Optional[str], typer.Option(help="Fine-tune this causal or seq2seq model (hub id or directory) instead of training the house model from scratch.")] = None,
+    lora: Annotated[bool, typer.Option("--lora", help="Train LoRA adapters only (for large base models), then merge them.")] = False,
+    lora_rank: Annotated[int, typer.Option(help="LoRA rank.")] = 8,
+    lora_alpha: Annotated[int, typer.Option(help="LoRA alpha (scale = alpha / rank).")] = 16,
+    lora_targets: Annotated[str, typer.Option(help="Modules that get adapters: all-linear, or names like q_proj,v_proj.")] = "all-linear",
+    save_adapter: Annotated[bool, typer.Option("--save-adapter", help="With --lora: save the adapter alone instead of the merged model.")] = False,
     epochs: Annotated[int, typer.Option(help="Epochs (early stopping may end sooner).")] = 6,
+    lr: Annotated[Optional[float], typer.Option(help="Peak learning rate (default 1.5e-3 from scratch, 5e-5 full fine-tuning, 2e-4 LoRA).")] = None,
+    batch_size: Annotated[int, typer.Option(help="Examples per step.")] = 16,
+    patience: Annotated[int, typer.Option(help="Evaluations without a better eval loss before stopping.")] = 2,
+    eval_every: Annotated[int, typer.Option(help="Steps between evaluations; 0 = once per epoch.")] = 0,
+    device: Annotated[Optional[str], typer.Option(help="cpu, cuda or cuda:N (default DESCFLOW_DEVICE).")] = None,
     max_minutes: Annotated[float, typer.Option(help="Time budget.")] = 10.0,
     small: Annotated[bool, typer.Option(help="A tiny model, for tests and smoke runs.")] = False,
     if_missing: Annotated[bool, typer.Option("--if-missing", help="Do nothing when the output already exists.")] = False,
 ) -> None:
-    """Train the house generator from scratch, or fine-tune a model, on (attributes → description) pairs."""
+    """Train the house generator from scratch, or fine-tune a model (fully or with LoRA), on (attributes → description) pairs."""
+    if ctx.invoked_subcommand is not None:
+        return
     from transformers.utils import logging as hf_logging
 
-    from workers.gpu.train import TrainConfig
+    from workers.gpu.generate import resolve_device
+    from workers.gpu.train import TrainConfig, TrainingError
     from workers.gpu.train import train as run_train
 
     hf_logging.set_verbosity_error()
 
     settings = _settings()
     out = output or Path(settings.generator_model)
-    if if_missing and (out / "config.json").exists():
-        console.print(f"house model already at {out}")
+    if if_missing and ((out / "config.json").exists() or (out / "adapter_config.json").exists()):
+        console.print(f"generator model already at {out}")
         return
-    data = _training_pairs(pairs, from_db, n_pairs, settings)
-    cfg = TrainConfig(epochs=epochs, max_minutes=max_minutes)
+    if save_adapter and not lora:
+        console.print("[red]--save-adapter needs --lora[/red]")
+        raise typer.Exit(2)
+    default_lr = 1.5e-3 if base_model is None else 2e-4 if lora else 5e-5
+    cfg = TrainConfig(epochs=epochs, max_minutes=max_minutes, lr=lr or default_lr, batch_size=batch_size,
+                      patience=patience, eval_every=eval_every, lora=lora, lora_rank=lora_rank,
+                      lora_alpha=lora_alpha, lora_targets=lora_targets, save_adapter=save_adapter)
     if small:
-        cfg = TrainConfig(vocab_size=1200, n_layer=2, n_embd=96, n_head=2, n_positions=256, epochs=epochs,
-                          batch_size=16, warmup_steps=20, max_minutes=max_minutes)
-    with progress_bar() as bar:
-        task = bar.add_task("training", total=None, info="")
+        cfg.vocab_size, cfg.n_layer, cfg.n_embd, cfg.n_head, cfg.n_positions = 1200, 2, 96, 2, 256
+        cfg.warmup_steps = 20
+    try:
+        dev = str(resolve_device(device or settings.device))
+        data = _training_pairs(pairs, from_db, n_pairs, settings, shop)
+        with progress_bar() as bar:
+            task = bar.add_task("training", total=None, info="")
 
-        def report(step: int, total: int, metrics: dict[str, float]) -> None:
-            info = " ".join(f"{k}={v:.3f}" for k, v in metrics.items())
-            bar.update(task, completed=step, total=total, info=info)
+            def report(step: int, total: int, metrics: dict[str, float]) -> None:
+                info = " ".join(f"{k}={v:.3f}" for k, v in metrics.items())
+                bar.update(task, completed=step, total=total, info=info)
 
-        result = run_train(data, out, base_model=base_model, config=cfg, progress=report)
-    console.print(f"saved {out}: {result.parameters:,} parameters, {result.train_pairs} train / {result.eval_pairs} "
-                  f"eval pairs, eval loss {result.initial_eval_loss:.3f} → {result.eval_loss:.3f} "
-                  f"in {result.seconds:.0f} s ({result.stopped})")
+            result = run_train(data, out, base_model=base_model, config=cfg, device=dev, progress=report)
+    except (TrainingError, RuntimeError) as exc:
+        console.print(f"[red]cannot train:[/red] {exc}")
+        raise typer.Exit(2) from None
+    console.print(f"saved {out} ({result.mode}, {result.style} prompts, {result.saved}): {result.parameters:,} "
+                  f"parameters ({result.trainable_parameters:,} trained), {result.train_pairs} train / "
+                  f"{result.eval_pairs} eval pairs, eval loss {result.initial_eval_loss:.3f} → {result.eval_loss:.3f} "
+                  f"in {result.seconds:.0f} s ({result.stopped}); report in {out / 'training_report.json'}")
 
 
-def _training_pairs(path: Optional[Path], from_db: bool, n: int, settings) -> list[dict]:  # noqa: ANN001
+@train_app.command("sentiment")
+def train_sentiment_command(
+    file: Annotated[Optional[Path], typer.Option("--file", exists=True, dir_okay=False, help="JSONL of {text, label or rating, locale}; default: the database's rated reviews.")] = None,
+    shop: Annotated[Optional[str], typer.Option(help="Only this shop's reviews (database only).")] = None,
+    output: Annotated[Optional[Path], typer.Option(help="Output directory (default: DESCFLOW_SENTIMENT_MODEL, HOME/models/sentiment).")] = None,
+    test_size: Annotated[float, typer.Option(help="Share of each language held out for evaluation.")] = 0.2,
+    seed: Annotated[int, typer.Option(help="Seed of the train/test split.")] = 0,
+    embeddings: Annotated[bool, typer.Option("--embeddings", help="English: add all-MiniLM-L6-v2 sentence vectors (DESCFLOW_EMBEDDING_MODEL); more accurate, ~40x slower per review.")] = False,
+) -> None:
+    """Fit the review classifier on rated reviews (1-2 stars negative, 4-5 positive), evaluate it, save it."""
+    from workers.cpu.sentiment_train import (
+        SentimentTrainConfig,
+        TrainingDataError,
+        examples_from_jsonl,
+        examples_from_store,
+        train_sentiment,
+    )
+
+    settings = _settings()
+    out = output or Path(settings.sentiment_model if settings.sentiment_backend != "transformers"
+                         else settings.home / "models" / "sentiment")
+    try:
+        if file is not None:
+            examples, source = examples_from_jsonl(file), str(file)
+        else:
+            from workers.store import Store
+
+            examples, source = examples_from_store(Store(settings.database_url), shop), "database"
+        with progress_bar() as bar:
+            task = bar.add_task("training", total=None, info="")
+
+            def report(stage: str, done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total, info=stage)
+
+            config = SentimentTrainConfig(test_size=test_size, seed=seed,
+                                          embedding=settings.embedding_model if embeddings else None)
+            result = train_sentiment(examples, out, config, report, source=source)
+    except (TrainingDataError, ValueError) as exc:
+        console.print(f"[red]cannot train the sentiment model:[/red] {exc}")
+        raise typer.Exit(1) from None
+    table = Table(title=f"held-out evaluation ({result.examples} examples, {result.neutral_left_out} 3-star left out, "
+                  f"{result.duplicates_dropped} repeats dropped)")
+    for column in ("language", "train", "test", "accuracy", "balanced acc.", "majority", "confusion [[TN FP] [FN TP]]"):
+        table.add_column(column, justify="left" if column == "language" else "right")
+    for lang, r in result.languages.items():
+        if r.skipped:
+            table.add_row(lang, "—", "—", "—", "—", "—", f"not trained: {r.skipped}")
+        else:
+            table.add_row(lang, str(r.train), str(r.test), f"{r.accuracy:.3f}", f"{r.balanced_accuracy:.3f}",
+                          f"{r.majority_baseline:.3f}", str(r.confusion))
+    Console().print(table)
+    console.print(f"saved to {result.out} in {result.seconds:.1f} s; workers with DESCFLOW_SENTIMENT_BACKEND=auto "
+                  "pick it up within a minute")
+
+
+def _training_pairs(path: Optional[Path], from_db: bool, n: int, settings, shop: Optional[str] = None) -> list:  # noqa: ANN001
+    """Pairs from a JSONL file, the database's published descriptions, or the bundled phrase bank."""
+    from workers.gpu.train import TrainingPair, as_pairs, load_pairs
+
     if path is not None:
-        return [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
+        return load_pairs(path)
     if from_db:
         from workers.store import Store
 
         store = Store(settings.database_url)
-        data = []
-        for row in store.current_descriptions():
+        data: list[TrainingPair] = []
+        for row in store.current_descriptions(shop):
             product = store.product_model(row.shop_id, row.product_id)
             if product is not None:
-                data.append({"product": product.model_dump(mode="json"), "locale": row.locale,
-                             "description": row.text})
+                data.append(TrainingPair(product=product, locale=row.locale, description=row.text))
         if len(data) < 10:
             console.print(f"[red]only {len(data)} published descriptions in the database[/red]; "
                           "train from the phrase bank or a pairs file first")
@@ -192,7 +316,7 @@ def _training_pairs(path: Optional[Path], from_db: bool, n: int, settings) -> li
         return data
     from producers.samples.phrasebank import generate_pairs
 
-    return generate_pairs(n, seed=0)
+    return as_pairs(generate_pairs(n, seed=0))
 
 
 @app.command()
@@ -232,15 +356,28 @@ def retry(
 def status(
     minutes: Annotated[int, typer.Option(help="Window for recent work.")] = 15,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for workers to answer (a gpu worker answers between batches).")] = 1.0,
 ) -> None:
-    """Queue depths, workers online, recent events and stages, published rate, dead letters."""
+    """Queue depths, workers online with queues and devices, tasks by stage, published rate, dead letters."""
     settings = _settings()  # first: a bad setting is reported as such, not as an import error
     from descflow.status import collect
 
     try:
-        report = collect(settings, minutes=minutes)
+        report = collect(settings, minutes=minutes, ping_timeout=wait)
     except Exception as exc:  # noqa: BLE001 - say which service is down and stop
-        console.print(f"[red]cannot collect status:[/red] {type(exc).__name__}: {exc}")
+        import redis
+        import sqlalchemy.exc
+
+        from workers.logs import mask_secrets
+
+        if isinstance(exc, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)):
+            hint = f"is Redis at {mask_secrets(settings.broker_url)} running? (DESCFLOW_BROKER_URL)"
+        elif isinstance(exc, sqlalchemy.exc.OperationalError):
+            hint = f"can the database {mask_secrets(settings.database_url)} be reached? (DESCFLOW_DATABASE_URL)"
+        else:
+            hint = ""
+        console.print(f"[red]cannot collect status:[/red] {type(exc).__name__}: {mask_secrets(str(exc))[:300]}"
+                      + (f"\n{hint}" if hint else ""))
         raise typer.Exit(1) from None
     if as_json:
         print(report.model_dump_json(indent=2))
@@ -251,24 +388,36 @@ def status(
     queues.add_column("waiting", justify="right")
     for name, depth in report.queues.items():
         queues.add_row(name, str(depth))
+    queues.add_row("[dim]delivered, not yet acknowledged[/dim]", str(report.unacked))
     out.print(queues)
     workers = Table(title=f"workers online ({len(report.workers)})")
-    for col in ("worker", "queues", "running"):
+    for col in ("worker", "queues", "device", "pool", "running", "metrics"):
         workers.add_column(col)
     for w in report.workers:
-        workers.add_row(w.name, ",".join(w.queues), str(w.active))
+        device = f"{w.device} ({w.gpu_name})" if w.gpu_name else w.device
+        pool = f"{w.pool} ×{w.processes}" if w.pool else "?"
+        workers.add_row(w.name, ",".join(w.queues) or "?", device, pool, str(w.active), w.metrics_url or "off")
     out.print(workers)
-    stages = Table(title=f"last {report.minutes} min: stages")
-    for col in ("stage", "runs", "mean s", "max s"):
-        stages.add_column(col)
+    if not report.workers:
+        out.print("[yellow]no worker answered[/yellow]: start them with `descflow worker --queues gpu` and "
+                  "`descflow worker --queues cpu` (or `docker compose up -d`)")
+    stages = Table(title=f"last {report.minutes} min: tasks by stage")
+    for col in ("stage", "queue", "succeeded", "retried", "failed", "mean s", "max s"):
+        stages.add_column(col, justify="left" if col in ("stage", "queue") else "right")
     for st in report.stages:
-        stages.add_row(st.stage, str(st.runs), f"{st.mean_seconds:.3f}", f"{st.max_seconds:.3f}")
+        failed = f"[red]{st.failed}[/red]" if st.failed else "0"
+        stages.add_row(st.stage, st.queue, str(st.succeeded), str(st.retried), failed, f"{st.mean_seconds:.3f}",
+                       f"{st.max_seconds:.3f}")
     out.print(stages)
     events = ", ".join(f"{k}={v}" for k, v in sorted(report.events_by_status.items())) or "none"
     out.print(f"events: {events}")
-    out.print(f"published: {report.published} ({report.published_per_minute}/min); dead letters: {report.dead_letters}")
+    out.print(f"published: {report.published} ({report.published_per_minute}/min; {report.published_last_minute} "
+              f"in the last minute); dead letters: {report.dead_letters}")
     for f in report.recent_failures:
-        out.print(f"  [yellow]#{f.id}[/yellow] {f.task} {f.args}: {f.error}")
+        out.print(f"  [yellow]#{f.id}[/yellow] {f.last_seen:%Y-%m-%d %H:%M:%S} {f.task} {f.args} "
+                  f"(attempts {f.attempts}): {f.error}")
+    if report.recent_failures:
+        out.print("  see them with `descflow retry --list`; re-send with `descflow retry ID…` once the cause is fixed")
 
 
 dedup_app = typer.Typer(help="The catalog-wide near-duplicate index in Redis.", no_args_is_help=True)
@@ -276,23 +425,38 @@ app.add_typer(dedup_app, name="dedup")
 
 
 @dedup_app.command("rebuild")
-def dedup_rebuild() -> None:
-    """Rebuild the index from the database's current published descriptions (after a Redis loss or a threshold change)."""
+def dedup_rebuild(
+    processes: Annotated[int, typer.Option(help="Processes that hash texts (0: one per core).")] = 0,
+) -> None:
+    """Rebuild the index from the database's current published descriptions (after a Redis loss or a threshold change).
+
+    Both catalog indexes are rebuilt: MinHash for every locale and, unless
+    DESCFLOW_PARAPHRASE_CHECK=false, the embeddings of the English texts.
+    """
     settings = _settings()
-    from workers.cpu.dedup import DedupIndex
+    from workers.cpu.dedup import CatalogDedup
     from workers.pipeline import dedup_key
     from workers.store import Store
 
-    rows = Store(settings.database_url).current_descriptions()
-    index = DedupIndex(settings.redis_url, threshold=settings.dedup_threshold, num_perm=settings.dedup_num_perm)
-    index.clear()  # also forgets the parameters it was built with, so new ones may take over
+    rows = [(dedup_key(r.shop_id, r.product_id, r.locale), r.text, r.locale)
+            for r in Store(settings.database_url).current_descriptions()]
+    catalog = CatalogDedup.from_settings(settings)
+    workers = processes or len(os.sched_getaffinity(0))
     with progress_bar() as bar:
-        task = bar.add_task("indexing", total=len(rows), info="")
-        for row in rows:
-            index.add(dedup_key(row.shop_id, row.product_id, row.locale), row.text)
-            bar.advance(task)
-    console.print(f"indexed {len(rows)} published descriptions (threshold {settings.dedup_threshold}, "
-                  f"{settings.dedup_num_perm} permutations)")
+        tasks = {"minhash": bar.add_task("minhash", total=len(rows), info="")}
+        if catalog.paraphrase is not None:
+            tasks["embedding"] = bar.add_task("embedding (English)", total=None, info="")
+
+        def advance(stage: str, n: int) -> None:
+            bar.advance(tasks[stage], n)
+
+        # clear() inside also forgets the parameters the index was built with, so new ones may take over
+        indexed, embedded = catalog.rebuild(rows, processes=workers if len(rows) > 20_000 else 1, progress=advance)
+        if "embedding" in tasks:
+            bar.update(tasks["embedding"], total=embedded, completed=embedded)
+    console.print(f"indexed {indexed} published descriptions (threshold {settings.dedup_threshold}, "
+                  f"{settings.dedup_num_perm} permutations); embedded {embedded} English ones"
+                  + ("" if catalog.paraphrase is not None else " (paraphrase check off)"))
 
 
 @app.command()
@@ -310,8 +474,10 @@ def flower(
         raise typer.Exit(2)
     state = settings.home / "flower.db"
     state.parent.mkdir(parents=True, exist_ok=True)
-    argv = [sys.executable, "-m", "celery", "-A", "workers.app", "-b", settings.broker_url, "flower",
-            f"--port={port}", f"--address={address}", "--persistent=True", f"--db={state}"]
+    # The broker comes from DESCFLOW_BROKER_URL through workers.app, not `-b`: ps would show its password.
+    # State is saved every minute, not only at a clean shutdown.
+    argv = [sys.executable, "-m", "celery", "-A", "workers.app", "flower", f"--port={port}", f"--address={address}",
+            "--persistent=True", f"--db={state}", "--state_save_interval=60000"]
     if user and password:
         os.environ["FLOWER_BASIC_AUTH"] = f"{user}:{password}"  # not on the command line, where ps shows it
     os.execv(sys.executable, argv)

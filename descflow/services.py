@@ -84,7 +84,7 @@ class LocalRedis:
 class WorkerProcess:
     """`descflow worker --queues Q` as a child process with its own environment."""
 
-    def __init__(self, queues: str, env: Mapping[str, str], log_path: Path, *, concurrency: int = 1,
+    def __init__(self, queues: str, env: Mapping[str, str], log_path: Path, *, concurrency: int = 0,
                  name: str | None = None):
         self.queues = queues
         self.env = {**os.environ, **env}

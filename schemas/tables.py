@@ -63,6 +63,7 @@ class ProductRow(SQLModel, table=True):
     review_count: int = 0
     rating_mean: Optional[float] = None
     sentiment_mean: Optional[float] = None
+    review_state: Optional[dict] = _json(None)  # workers.cpu.refresh.ReviewState the description was checked against
     updated_at: datetime = Field(default_factory=utcnow)
 
 
@@ -132,6 +133,9 @@ class DescriptionCandidate(SQLModel, table=True):
     scores: dict = _json(dict)
     duplicate_of: Optional[str] = Field(default=None, max_length=300)
     similarity: Optional[float] = None
+    explanation: Optional[str] = Field(default=None, sa_column=Column(Text), description="why it scored as it did")
+    duplicate_method: Optional[str] = Field(default=None, max_length=16,
+                                            description="how duplicate_of was found: minhash, embedding or in-set")
     chosen: bool = False
     model: str = Field(default="", max_length=300)
     created_at: datetime = Field(default_factory=utcnow)
@@ -153,6 +157,8 @@ class PublishedDescription(SQLModel, table=True):
     scores: dict = _json(dict)
     event_id: str = Field(max_length=128, description="the source event")
     candidate_id: Optional[int] = None
+    reason: Optional[str] = Field(default=None, max_length=300,
+                                  description="why this version: new product, product update, reviews: …")
     announced: bool = Field(default=False, description="written to the Redis stream")
     created_at: datetime = Field(default_factory=utcnow, index=True)
 

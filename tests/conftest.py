@@ -69,8 +69,11 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from producers.samples.phrasebank import generate_pairs
     from workers.gpu.train import TrainConfig, train
 
+    cache = os.environ.get("DESCFLOW_TEST_MODEL_CACHE")  # reuse between local runs; CI trains afresh
+    if cache and (Path(cache) / "house" / "config.json").exists():
+        return Path(cache) / "house"
     pairs = [p for p in generate_pairs(6000, seed=7) if p["product"]["category"] in {"headphones", "power_banks"}]
-    out = tmp_path_factory.mktemp("models") / "house"
+    out = (Path(cache) if cache else tmp_path_factory.mktemp("models")) / "house"
     # A fixed number of epochs, not a time budget, so the model is the same on a slow or busy machine;
     # max_minutes is only a safety cap.
     cfg = TrainConfig(vocab_size=1000, n_layer=2, n_embd=128, n_head=4, n_positions=320, epochs=4, batch_size=16,

@@ -26,6 +26,8 @@ ROUTES: dict[str, str] = {
     "descflow.ingest_review": CPU_QUEUE,
     "descflow.sentiment": CPU_QUEUE,
     "descflow.aspect_summary": CPU_QUEUE,
+    "descflow.refresh": GPU_QUEUE,  # re-ranking rescores with the model
+    "descflow.republish": CPU_QUEUE,
 }
 
 

@@ -14,6 +14,7 @@ import functools
 import hashlib
 import logging
 import os
+import sys
 import time
 import zlib
 from collections.abc import Callable
@@ -23,11 +24,13 @@ import httpx
 import redis.exceptions
 import sqlalchemy.exc
 from celery import Task, chain, signals
+from celery.worker.control import inspect_command
 
 from schemas.events import ProductEvent, ReviewEvent, parse_event
 from schemas.tables import DescriptionCandidate, ReviewSentimentRow
+from workers import logs, metrics
 from workers.app import GPU_QUEUE, app
-from workers.runtime import get_runtime, log, reset_after_fork
+from workers.runtime import configure_logging, get_runtime, log, reset_after_fork
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -79,24 +82,32 @@ class StageTask(Task):
             log.exception("could not record dead letter for %s[%s] args=%r", self.name, task_id, args)
 
 
-def stage(name: str) -> Callable[[F], F]:
-    """Time a stage and record it against (event_id, locale)."""
+def stage(name: str, *, per_locale: bool = True) -> Callable[[F], F]:
+    """Time a stage, record it against (event_id, locale), and tag its log lines and metrics.
+
+    Every log line written inside the stage carries the task, event, product and locale.
+    per_locale: the task's second argument is the locale (product stages); else the run is product-wide.
+    """
 
     def wrap(fn: F) -> F:
         @functools.wraps(fn)
         def run(self: Task, event_id: str, *args: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                result = fn(self, event_id, *args)
-            except Exception as exc:
-                # torch.OutOfMemoryError, named so that cpu workers need not import torch.
-                if type(exc).__name__ == "OutOfMemoryError":
-                    raise TransientError(f"device out of memory even at batch 1: {exc}") from exc
-                raise
-            locale = args[0] if args else ""
-            get_runtime().store.record_stage(event_id, locale, name, time.perf_counter() - started,
-                                             self.request.retries + 1, self.request.hostname or "")
-            return result
+            locale = args[0] if args and per_locale else ""
+            with logs.bind(task_name=getattr(self, "name", None), task_id=getattr(self.request, "id", None),
+                           event_id=event_id, product_id=_product_id(event_id), locale=locale):
+                started = time.perf_counter()
+                try:
+                    result = fn(self, event_id, *args)
+                except Exception as exc:
+                    # torch.OutOfMemoryError, named so that cpu workers need not import torch.
+                    if type(exc).__name__ == "OutOfMemoryError":
+                        raise TransientError(f"device out of memory even at batch 1: {exc}") from exc
+                    raise
+                seconds = time.perf_counter() - started
+                get_runtime().store.record_stage(event_id, locale, name, seconds,
+                                                 self.request.retries + 1, self.request.hostname or "")
+                metrics.observe_stage(name, seconds)
+                return result
 
         return run  # type: ignore[return-value]
 
@@ -121,7 +132,21 @@ def _seed(event_id: str, locale: str) -> int:
     return get_runtime().settings.seed + zlib.crc32(f"{event_id}/{locale}".encode()) % 100_000
 
 
+def _batched(rt: Any, kind: str, items: list[Any]) -> list[Any]:
+    """Through the process's batcher, alongside other tasks' requests (see workers/gpu/batcher.py)."""
+    from workers.gpu.batcher import BatcherClosed
+
+    try:
+        return rt.batcher.submit(kind, items, timeout=rt.settings.task_soft_time_limit)
+    except (BatcherClosed, TimeoutError) as exc:
+        raise TransientError(f"{kind}: {exc}") from exc
+
+
 def dedup_key(shop_id: str, product_id: str, locale: str) -> str:
+    """Key of a (product, locale) in the catalog indexes; a new version replaces the old entry under it.
+
+    The locale comes last: workers.cpu.dedup.locale_of_key reads it back to pick the English texts to embed.
+    """
     return f"{shop_id}/{product_id}/{locale}"
 
 
@@ -169,10 +194,13 @@ def generate(self: Task, event_id: str, locale: str) -> int:
 
     gen, s = rt.generator, rt.settings
     audience = product.audiences[0] if product.audiences else None
+    highlights = _highlights(rt, event.shop_id, event.product_id)
+    template = _seller_is_template(rt, event.shop_id, event.product_id, product.seller_description)
     decodings = candidate_decodings(s.candidates, temperature=s.temperature, top_p=s.top_p,
                                     seed=_seed(event_id, locale))
-    requests = [gen.request(product, locale, d, audience=audience, key=i) for i, d in enumerate(decodings)]
-    outputs = gen.generate(requests, max_new_tokens=s.max_new_tokens, batch_size=s.batch_size)
+    requests = [gen.request(product, locale, d, audience=audience, key=i, highlights=highlights,
+                            seller_is_template=template) for i, d in enumerate(decodings)]
+    outputs = _batched(rt, "generate", requests)
     rows = [
         DescriptionCandidate(
             event_id=event_id, shop_id=event.shop_id, product_id=event.product_id, locale=locale, idx=o.key,
@@ -187,6 +215,20 @@ def generate(self: Task, event_id: str, locale: str) -> int:
     return len(rt.store.add_candidates(rows))
 
 
+def _rewriter(rt: Any) -> Any:
+    """An instruction-following generator fixes what the rules found; any other kind leaves the rule fixes."""
+    if rt.generator.style != "chat":
+        return None
+    from workers.gpu.correct import ChatRewriter
+    from workers.gpu.generate import Decoding, Request
+
+    def chat(messages: list[dict[str, str]]) -> str:
+        prompt = rt.generator.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        return _batched(rt, "generate", [Request(prompt, Decoding())])[0].text
+
+    return ChatRewriter(chat)
+
+
 @app.task(bind=True, base=StageTask, name="descflow.correct")
 @stage("correct")
 def correct(self: Task, event_id: str, locale: str) -> int:
@@ -198,8 +240,9 @@ def correct(self: Task, event_id: str, locale: str) -> int:
         return 0
     event = _product_event(event_id)
     product = rt.store.product_model(event.shop_id, event.product_id) or event.product()
+    rewriter = _rewriter(rt)
     for cand in todo:
-        fixed = correct_text(cand.raw_text, product, locale)
+        fixed = correct_text(cand.raw_text, product, locale, rewriter)
         cand.text = fixed.text
         cand.issues = cand.issues + [f.model_dump(mode="json") for f in fixed.fixes]  # after generation's own
         cand.stage = "corrected"
@@ -218,30 +261,62 @@ def dedup(self: Task, event_id: str, locale: str) -> int:
     if not todo:
         return 0
     own = dedup_key(todo[0].shop_id, todo[0].product_id, locale)
-    threshold = rt.settings.dedup_threshold
-    for cand in todo:
-        hits = rt.dedup.query(cand.text, exclude={own}) if cand.text.strip() else []
-        if hits:
-            cand.similarity, cand.duplicate_of = hits[0].similarity, hits[0].key
-        else:
-            cand.similarity, cand.duplicate_of = 0.0, None
-    by_idx = {c.idx: c for c in todo}
     texts = [c.text for c in todo]
-    for i, j, sim in near_duplicates_within(texts, threshold=threshold):
-        later = by_idx[todo[j].idx]
+    # Catalog first (MinHash; embeddings for English texts MinHash finds nothing for), then within the set.
+    for cand, hits in zip(todo, rt.dedup.check(texts, exclude={own}, locale=locale)):
+        best = hits[0] if hits else None
+        cand.duplicate_of = best.key if best else None
+        cand.similarity = best.similarity if best else 0.0
+        cand.duplicate_method = best.method if best else None
+    for i, j, sim in near_duplicates_within(texts, threshold=rt.settings.dedup_threshold):
+        later = todo[j]
         if later.duplicate_of is None:  # the catalog hit is the stronger reason; keep it
-            later.duplicate_of, later.similarity = f"candidate:{todo[i].idx}", max(sim, later.similarity or 0.0)
+            later.duplicate_of, later.duplicate_method = f"candidate:{todo[i].idx}", "in-set"
+            later.similarity = max(sim, later.similarity or 0.0)
     for cand in todo:
         cand.stage = "deduped"
     rt.store.update_candidates(todo)
     return len(todo)
 
 
+def _highlights(rt: Any, shop_id: str, product_id: str) -> Any:
+    """What buyers clearly praise and criticise (None before any review): for prompts and ranking."""
+    from workers.gpu.prompt import ReviewHighlights
+
+    found = ReviewHighlights.from_rows(rt.store.product_aspects(shop_id, product_id))
+    return None if found.empty else found
+
+
+def _seller_is_template(rt: Any, shop_id: str, product_id: str, seller_text: str | None) -> bool:
+    """The same seller text across many of the shop's products is boilerplate: not copied into prompts."""
+    if not seller_text or not hasattr(rt.dedup, "seller_template"):
+        return False
+    return bool(rt.dedup.seller_template(shop_id, product_id, seller_text))
+
+
+def _rank(rt: Any, product: Any, locale: str, cands: list[DescriptionCandidate], highlights: Any) -> tuple[list, Any]:
+    """Score one (product, locale)'s candidates; the best for the product's first audience (or overall)."""
+    from workers.gpu import rank as ranking
+
+    audiences = [(c.decoding or {}).get("audience") for c in cands]
+    texts = [c.text for c in cands]
+    pairs = [pair for c, t in zip(audiences, texts)
+             for pair in rt.generator.fluency_pairs(product, locale, [t], audience=c, highlights=highlights)]
+    loglik = _batched(rt, "score", pairs)
+    scored = ranking.score(
+        product, locale, texts, loglik=loglik, issues=[c.issues for c in cands],
+        similarity=[c.similarity for c in cands],
+        duplicate=[c.duplicate_of is not None for c in cands],  # each method applied its own threshold
+        audiences=audiences, highlights=highlights, weights=rt.settings.rank_weights,
+        audience_scorer=rt.audience if any(audiences) else None,
+    )
+    wanted = (locale, product.audiences[0] if product.audiences else None)
+    return scored, ranking.best_per_audience(scored).get(wanted) or ranking.best(scored)
+
+
 @app.task(bind=True, base=StageTask, name="descflow.rank")
 @stage("rank")
 def rank(self: Task, event_id: str, locale: str) -> int | None:
-    from workers.gpu import rank as ranking
-
     rt = get_runtime()
     cands = rt.store.candidates(event_id, locale)
     chosen = [c for c in cands if c.chosen]
@@ -249,17 +324,10 @@ def rank(self: Task, event_id: str, locale: str) -> int | None:
         return chosen[0].idx
     event = _product_event(event_id)
     product = rt.store.product_model(event.shop_id, event.product_id) or event.product()
-    audience = product.audiences[0] if product.audiences else None
-    loglik = rt.generator.fluency(product, locale, [c.text for c in cands], audience=audience,
-                                  batch_size=rt.settings.batch_size)
-    scored = ranking.score(
-        product, locale, [c.text for c in cands], loglik=loglik, issues=[c.issues for c in cands],
-        similarity=[c.similarity for c in cands],
-        duplicate=[c.duplicate_of is not None and (c.similarity or 0) >= rt.settings.dedup_threshold for c in cands],
-    )
-    winner = ranking.best(scored)
+    scored, winner = _rank(rt, product, locale, cands, _highlights(rt, event.shop_id, event.product_id))
     for cand, sc in zip(cands, scored):
         cand.scores = {**cand.scores, **sc.scores}
+        cand.explanation = sc.explanation
         cand.stage = "ranked"
         cand.chosen = winner is not None and sc.idx == winner.idx
     rt.store.update_candidates(cands)
@@ -274,24 +342,114 @@ def rank(self: Task, event_id: str, locale: str) -> int | None:
 @app.task(bind=True, base=StageTask, name="descflow.publish")
 @stage("publish")
 def publish(self: Task, event_id: str, locale: str) -> int:
-    from workers.outbound import add_to_stream, post_callback, to_event
-
     rt = get_runtime()
     chosen = [c for c in rt.store.candidates(event_id, locale) if c.chosen]
     if not chosen:
         raise PermanentError(f"no chosen candidate for event {event_id!r} locale {locale}: rank has not run")
-    cand = chosen[0]
+    row = _publish(rt, chosen[0], event_id, locale, _reason(event_id))
+    rt.store.set_inbound(event_id, status="done")
+    return row.version
+
+
+def _reason(event_id: str) -> str:
+    row = get_runtime().store.get_inbound(event_id)
+    payload = row.payload if row is not None else {}
+    if payload.get("refresh_reason"):
+        return str(payload["refresh_reason"])[:300]
+    return "new product" if payload.get("event_type") == "product.created" else "product update"
+
+
+def _publish(rt: Any, cand: DescriptionCandidate, event_id: str, locale: str, reason: str) -> Any:
+    """The next version, once per (event, locale); announced on the stream and to the callback once."""
+    from workers.outbound import add_to_stream, post_callback, to_event
+
     row = rt.store.publish(shop_id=cand.shop_id, product_id=cand.product_id, locale=locale, event_id=event_id,
-                           text=cand.text, scores=cand.scores, candidate_id=cand.id)
+                           text=cand.text, scores=cand.scores, candidate_id=cand.id, reason=reason)
     rt.dedup.add(dedup_key(cand.shop_id, cand.product_id, locale), row.text)
     if not row.announced:
         out = to_event(row)
         add_to_stream(rt.redis, out)
         if rt.settings.callback_url:
             post_callback(rt.settings.callback_url, rt.settings.signing_secret, out)
-        rt.store.mark_announced(row.id)  # type: ignore[arg-type]
-    rt.store.set_inbound(event_id, status="done")
-    return row.version
+        rt.store.mark_announced(row.id)
+    return row
+
+
+# ---- descriptions that follow the reviews ---------------------------------------------
+
+
+@app.task(bind=True, base=StageTask, name="descflow.refresh")
+@stage("refresh", per_locale=False)
+def refresh(self: Task, refresh_id: str, shop_id: str, product_id: str, reason: str) -> dict[str, str]:
+    """Re-rank a product's candidates against what its reviews now say; regenerate where none fits.
+
+    A praised aspect may be highlighted; a criticised one must not be claimed.
+    Runs on the gpu queue: re-ranking rescoring fluency and audience needs the model.
+    """
+    rt = get_runtime()
+    product = rt.store.product_model(shop_id, product_id)
+    if product is None:
+        raise PermanentError(f"product {shop_id}/{product_id} is not stored; nothing to refresh")
+    highlights = _highlights(rt, shop_id, product_id)
+    outcome: dict[str, str] = {}
+    regenerate: list[str] = []
+    for current in rt.store.current_descriptions(shop_id, product_id):
+        locale = current.locale
+        if current.event_id == refresh_id:
+            outcome[locale] = "done"  # this refresh already published here (redelivered task)
+            continue
+        source = rt.store.candidate(current.candidate_id) if current.candidate_id else None
+        cands = rt.store.candidates(source.event_id, locale) if source else []
+        if not cands:
+            regenerate.append(locale)
+            continue
+        scored, winner = _rank(rt, product, locale, cands, highlights)
+        fits = winner is not None and not winner.scores.get("overclaims")
+        if not fits:
+            regenerate.append(locale)
+        elif cands[winner.idx].id == current.candidate_id:
+            outcome[locale] = "kept"
+        else:
+            cand = cands[winner.idx]
+            cand.scores = {**cand.scores, **winner.scores}
+            cand.explanation = winner.explanation
+            rt.store.update_candidates([cand])
+            republish.si(refresh_id, locale, cand.id, reason + " (re-ranked)").apply_async()
+            outcome[locale] = "re-ranked"
+    if regenerate:
+        _regenerate(rt, refresh_id, shop_id, product, regenerate, reason)
+        outcome.update(dict.fromkeys(regenerate, "regenerating"))
+    log.info("refresh %s of %s/%s (%s): %s", refresh_id, shop_id, product_id, reason, outcome)
+    return outcome
+
+
+def _regenerate(rt: Any, refresh_id: str, shop_id: str, product: Any, locales: list[str], reason: str) -> None:
+    """A product event of our own, so generation runs as for any update and keeps its idempotency.
+
+    It is recorded in inbound_events (source "refresh") but never ingested: the
+    stored product is unchanged, and only the named locales are written again.
+    """
+    from datetime import datetime, timezone
+
+    payload = {
+        **product.model_dump(mode="json"), "target_locales": locales,
+        "event_id": refresh_id, "event_type": "product.updated", "shop_id": shop_id,
+        "occurred_at": datetime.now(timezone.utc).isoformat(), "refresh_reason": reason + " (regenerated)",
+    }
+    rt.store.record_inbound(parse_event(payload), payload, "refresh")  # False when redelivered: same id
+    for locale in locales:
+        product_chain(refresh_id, locale).apply_async()
+
+
+@app.task(bind=True, base=StageTask, name="descflow.republish")
+@stage("publish")
+def republish(self: Task, refresh_id: str, locale: str, candidate_id: int, reason: str) -> int:
+    """Publish an existing candidate as the next version (a review refresh chose it)."""
+    rt = get_runtime()
+    cand = rt.store.candidate(candidate_id)
+    if cand is None:
+        raise PermanentError(f"candidate {candidate_id} is gone; cannot republish for {refresh_id}")
+    return _publish(rt, cand, refresh_id, locale, reason).version
 
 
 # ---- review path ----------------------------------------------------------------------
@@ -357,8 +515,31 @@ def aspect_summary(self: Task, event_id: str) -> dict[str, Any]:
         rt.store.replace_aspects(event.shop_id, event.product_id, summary.aspects,
                                  review_count=summary.review_count, rating_mean=summary.rating_mean,
                                  sentiment_mean=summary.sentiment_mean)
+        _maybe_refresh(rt, event.shop_id, event.product_id, summary)
     rt.store.set_inbound(event_id, status="done")
     return {"top_praised": summary.top_praised, "top_criticised": summary.top_criticised}
+
+
+def _maybe_refresh(rt: Any, shop_id: str, product_id: str, summary: Any) -> None:
+    """Enqueue a refresh when the product's reviews changed in a way its description should follow."""
+    from workers.cpu.refresh import RefreshPolicy, ReviewState, refresh_reason
+
+    product = rt.store.get_product(shop_id, product_id)
+    if product is None or not rt.store.current_descriptions(shop_id, product_id):
+        return  # nothing published yet: the first generation reads the reviews anyway
+    highlights = _highlights(rt, shop_id, product_id)
+    state = ReviewState.of(review_count=summary.review_count, sentiment_mean=summary.sentiment_mean,
+                           praised=[o.aspect for o in highlights.praised] if highlights else [],
+                           criticised=[o.aspect for o in highlights.criticised] if highlights else [])
+    s = rt.settings
+    policy = RefreshPolicy(every_reviews=s.refresh_every_reviews, sentiment_shift=s.refresh_sentiment_shift,
+                           min_reviews=s.refresh_min_reviews)
+    reason = refresh_reason(product.review_state, state, policy)
+    if reason is None:
+        return
+    refresh_id = f"refresh-{state.fingerprint()}-{zlib.crc32(f'{shop_id}/{product_id}'.encode()):08x}"
+    refresh.si(refresh_id, shop_id, product_id, reason).apply_async()
+    rt.store.set_review_state(shop_id, product_id, state.model_dump(mode="json"))  # after the send: none lost
 
 
 # ---- worker lifecycle -----------------------------------------------------------------
@@ -379,4 +560,114 @@ def _after_fork(**_: Any) -> None:
 def _warm_solo(sender: Any = None, **_: Any) -> None:
     pool = getattr(getattr(sender, "controller", None), "pool_cls", None)
     if _consumes_gpu() and "prefork" not in str(pool).lower():
-        get_runtime().generator  # noqa: B018 - solo/threads: this process runs the tasks
+        get_runtime().batcher  # noqa: B018 - solo/threads: this process runs the tasks; loads the model once
+
+@signals.worker_process_init.connect
+@signals.worker_ready.connect
+def _memory_after_load(**_: Any) -> None:
+    metrics.update_memory()  # after the handlers above loaded the model
+
+
+@signals.worker_process_shutdown.connect
+def _child_exits(pid: int | None = None, **_: Any) -> None:
+    metrics.process_exited(pid or os.getpid())
+
+
+# ---- logs and task metrics ------------------------------------------------------------
+
+
+@signals.setup_logging.connect
+def _setup_logging(loglevel: Any = None, **_: Any) -> None:
+    """Celery's own lines go through descflow's formatter (DESCFLOW_LOG_FORMAT) like every other."""
+    configure_logging(loglevel or None)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_product_id(event_id: str) -> str:
+    row = get_runtime().store.get_inbound(event_id)
+    if row is None:
+        raise LookupError(event_id)  # not cached: the event may be recorded a moment later
+    return str((row.payload or {}).get("product_id") or "")
+
+
+def _product_id(event_id: str) -> str:
+    """The event's product for log lines: one primary-key read per event and process; never an error."""
+    try:
+        return _cached_product_id(event_id)
+    except Exception:  # noqa: BLE001 - a missing event or a database outage is the stage's to report
+        return ""
+
+
+_log_tokens: dict[str, Any] = {}
+
+
+def _journey(task: Any, args: Any) -> dict[str, str | None]:
+    name = getattr(task, "name", "") or ""
+    if not name.startswith("descflow.") or not args or not isinstance(args[0], str):
+        return {}
+    locale = args[1] if len(args) > 1 and isinstance(args[1], str) else None
+    return {"event_id": args[0], "product_id": _product_id(args[0]), "locale": locale}
+
+
+@signals.task_prerun.connect
+def _task_started(task_id: str | None = None, task: Any = None, args: Any = None, **_: Any) -> None:
+    name = getattr(task, "name", "") or "?"
+    metrics.count_task(name, "started")
+    # Bound until postrun, so Celery's own "succeeded"/"raised" lines carry the event too.
+    _log_tokens[task_id or ""] = logs.set_context(task_name=name, task_id=task_id, **_journey(task, args))
+
+
+@signals.task_postrun.connect
+def _task_finished(task_id: str | None = None, **_: Any) -> None:
+    logs.reset_context(_log_tokens.pop(task_id or "", None))
+    metrics.update_memory()
+
+
+@signals.task_success.connect
+def _task_succeeded(sender: Any = None, **_: Any) -> None:
+    metrics.count_task(getattr(sender, "name", "?"), "succeeded")
+
+
+@signals.task_retry.connect
+def _task_retried(sender: Any = None, **_: Any) -> None:
+    metrics.count_task(getattr(sender, "name", "?"), "retried")
+
+
+@signals.task_failure.connect
+def _task_failed(sender: Any = None, **_: Any) -> None:
+    metrics.count_task(getattr(sender, "name", "?"), "failed")
+
+
+@inspect_command()
+def descflow_info(state: Any, **_: Any) -> dict[str, Any]:
+    """What `descflow status` shows of a worker: queues, pool, device, running tasks, metrics endpoint."""
+    import celery.worker.state as worker_state
+
+    settings = get_runtime().settings
+    consumer = state.consumer
+    queues = sorted(q.name for q in consumer.task_consumer.queues) if consumer.task_consumer else []
+    pool = consumer.pool
+    generator = get_runtime().__dict__.get("generator")  # only if loaded in this process; never load it here
+    if generator is not None:
+        device = str(generator.device)
+    elif GPU_QUEUE in queues:
+        device = f"{settings.device} (in the pool's processes)"
+    else:
+        device = "cpu"
+    gpu_name = ""
+    torch = sys.modules.get("torch")
+    if generator is not None and torch is not None and generator.device.type == "cuda":
+        gpu_name = torch.cuda.get_device_name(generator.device)
+    endpoint = metrics.current_endpoint()
+    return {
+        "queues": queues,
+        "pool": type(pool).__module__.rsplit(".", 1)[-1] if pool is not None else "",
+        "processes": int(getattr(pool, "num_processes", 0) or 1),
+        "active": len(worker_state.active_requests),
+        "device": device,
+        "gpu_name": gpu_name,
+        "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES", ""),
+        "model": getattr(generator, "name", "") if generator is not None else "",
+        "metrics_url": endpoint.url if endpoint else "",
+        "pid": os.getpid(),
+    }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -19,8 +20,10 @@ from schemas.settings import Settings, get_settings
 from workers.store import Store, dispose_engines
 
 if TYPE_CHECKING:
-    from workers.cpu.dedup import DedupIndex
+    from workers.cpu.dedup import CatalogDedup
     from workers.cpu.sentiment import SentimentBackend
+    from workers.gpu.audience import AudienceScorer
+    from workers.gpu.batcher import Batcher
     from workers.gpu.generate import Generator
 
 log = logging.getLogger("descflow.worker")
@@ -57,17 +60,51 @@ class Runtime:
             return gen
 
     @cached_property
-    def dedup(self) -> DedupIndex:
-        from workers.cpu.dedup import DedupIndex
+    def batcher(self) -> Batcher:
+        """One model thread for the process: every task's generation and scoring requests, batched together."""
+        from workers.gpu.batcher import Batcher
 
-        return DedupIndex(self.settings.redis_url, threshold=self.settings.dedup_threshold,
-                          num_perm=self.settings.dedup_num_perm)
+        gen, s = self.generator, self.settings
+        return Batcher(
+            {
+                "generate": lambda reqs: gen.generate(reqs, max_new_tokens=s.max_new_tokens, batch_size=s.batch_size),
+                "score": lambda pairs: gen.score_pairs(pairs, batch_size=s.batch_size),
+            },
+            max_batch=s.batch_size, max_wait=s.batch_wait_ms / 1000, on_batch=_observe_batch,
+        )
+
+    @cached_property
+    def audience(self) -> AudienceScorer:
+        """Audience fit for ranking (sentence embeddings, loaded on first use)."""
+        from workers.gpu.audience import AudienceScorer
+        from workers.gpu.generate import resolve_device
+
+        return AudienceScorer(model=self.settings.embedding_model, device=resolve_device(self.settings.device).type)
+
+    @cached_property
+    def dedup(self) -> CatalogDedup:
+        """The shared catalog indexes: MinHash (all locales), embeddings (English; model loaded on first use), templates."""
+        from workers.cpu.dedup import CatalogDedup
+
+        return CatalogDedup.from_settings(self.settings)
 
     @cached_property
     def sentiment(self) -> SentimentBackend:
         from workers.cpu.sentiment import get_backend
 
-        return get_backend(self.settings.sentiment_backend)
+        s = self.settings
+        backend = get_backend(s.sentiment_backend, s.sentiment_model if s.sentiment_backend != "embedded" else None,
+                              device=s.device, batch_size=s.batch_size)
+        log.info("sentiment backend %s (model %s)", s.sentiment_backend, s.sentiment_model)
+        return backend
+
+
+def _observe_batch(kind: str, items: list, results: list, seconds: float) -> None:
+    from workers import metrics
+
+    if kind == "generate":
+        metrics.observe_batch(len(items), sum(o.new_tokens for o in results), seconds)
+    log.debug("%s batch of %d in %.3f s", kind, len(items), seconds)
 
 
 _runtime: Runtime | None = None
@@ -78,6 +115,24 @@ def get_runtime() -> Runtime:
     if _runtime is None:
         _runtime = Runtime(get_settings())
     return _runtime
+
+
+def configure_logging(level: str | int | None = None) -> None:
+    """Every log line of the process through workers.logs: DESCFLOW_LOG_FORMAT, secrets masked."""
+    from workers.logs import configure
+
+    s = get_settings()
+    secrets = [s.webhook_secret.get_secret_value(), s.callback_secret.get_secret_value(),
+               s.flower_password.get_secret_value()]
+    configure(s.log_format, level or s.log_level, secrets=secrets)
+    if s.log_format == "json":
+        # Progress bars (model loading) would put non-JSON lines between the records.
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TQDM_DISABLE", "1")
+        if "transformers" in sys.modules:
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
 
 
 def reset_after_fork() -> None:

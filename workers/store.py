@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import event as sa_event
 from sqlalchemy import func
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import IntegrityError, ProgrammingError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlmodel import Session, SQLModel, create_engine, delete, select
 
 from schemas.events import Product, ProductEvent, ReviewEvent
@@ -62,11 +62,43 @@ def _create_tables(engine: Engine, attempts: int = 5) -> None:
     for attempt in range(attempts):
         try:
             SQLModel.metadata.create_all(engine)
+            add_missing_columns(engine)
             return
         except (IntegrityError, ProgrammingError):  # PostgreSQL: duplicate pg_type / relation
             if attempt == attempts - 1:
                 raise
             time.sleep(0.2 * (attempt + 1))
+
+
+def add_missing_columns(engine: Engine) -> list[str]:
+    """Add the nullable columns a table gained since its database was created (create_all adds no columns).
+
+    Only nullable columns without a server default are added, which every
+    database takes without rewriting rows; anything else needs a migration.
+    Returns the "table.column" names added.
+    """
+    from sqlalchemy import inspect, text
+
+    inspector = inspect(engine)
+    existing_tables = set(inspector.get_table_names())
+    added = []
+    for table in SQLModel.metadata.sorted_tables:
+        if table.name not in existing_tables:
+            continue
+        have = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in have or not column.nullable or column.server_default is not None:
+                continue
+            kind = column.type.compile(dialect=engine.dialect)
+            try:
+                with engine.begin() as conn:
+                    conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
+            except (OperationalError, ProgrammingError):  # another process added it first
+                if column.name not in {c["name"] for c in inspect(engine).get_columns(table.name)}:
+                    raise
+                continue
+            added.append(f"{table.name}.{column.name}")
+    return added
 
 
 def dispose_engines() -> None:
@@ -249,7 +281,7 @@ class Store:
 
     def publish(
         self, *, shop_id: str, product_id: str, locale: str, event_id: str, text: str,
-        scores: dict[str, Any], candidate_id: int | None,
+        scores: dict[str, Any], candidate_id: int | None, reason: str | None = None,
     ) -> PublishedDescription:
         """Insert the next version once per (event, locale); a repeat returns the stored row."""
         for _ in range(5):
@@ -270,7 +302,7 @@ class Store:
                 ).one()
                 row = PublishedDescription(
                     shop_id=shop_id, product_id=product_id, locale=locale, version=(current or 0) + 1,
-                    text=text, scores=scores, event_id=event_id, candidate_id=candidate_id,
+                    text=text, scores=scores, event_id=event_id, candidate_id=candidate_id, reason=reason,
                 )
                 s.add(row)
                 try:
@@ -288,7 +320,8 @@ class Store:
                 s.add(row)
                 s.commit()
 
-    def current_descriptions(self, shop_id: str | None = None) -> list[PublishedDescription]:
+    def current_descriptions(self, shop_id: str | None = None, product_id: str | None = None
+                             ) -> list[PublishedDescription]:
         """The latest version per (shop, product, locale)."""
         with self.session() as s:
             latest = (
@@ -308,7 +341,24 @@ class Store:
             )
             if shop_id is not None:
                 query = query.where(PublishedDescription.shop_id == shop_id)
+            if product_id is not None:
+                query = query.where(PublishedDescription.product_id == product_id)
             return list(s.exec(query.order_by(PublishedDescription.product_id, PublishedDescription.locale)))
+
+    def candidate(self, candidate_id: int) -> DescriptionCandidate | None:
+        with self.session() as s:
+            return s.get(DescriptionCandidate, candidate_id)
+
+    def set_review_state(self, shop_id: str, product_id: str, state: dict[str, Any]) -> None:
+        """Remember the review state a product's description was last checked against (refresh policy)."""
+        with self.session() as s:
+            row = s.exec(
+                select(ProductRow).where(ProductRow.shop_id == shop_id, ProductRow.product_id == product_id)
+            ).first()
+            if row is not None:
+                row.review_state = state
+                s.add(row)
+                s.commit()
 
     # ---- reviews ------------------------------------------------------------------
 
@@ -358,20 +408,32 @@ class Store:
                 self.save_sentiment(row)
 
     def product_sentiments(self, shop_id: str, product_id: str) -> list[tuple[ReviewRow, ReviewSentimentRow]]:
+        """One (review, sentiment) per distinct review text: a re-sent text counts once.
+
+        `duplicate_of`, set at ingest, misses two copies ingested at the same moment
+        (neither sees the other); the text key, checked here under the recount's lock,
+        does not — the earliest stored copy is the one that counts.
+        """
         with self.session() as s:
-            return list(
-                s.exec(
-                    select(ReviewRow, ReviewSentimentRow)
-                    .join(
-                        ReviewSentimentRow,
-                        (ReviewSentimentRow.shop_id == ReviewRow.shop_id)
-                        & (ReviewSentimentRow.review_id == ReviewRow.review_id),
-                    )
-                    .where(ReviewRow.shop_id == shop_id, ReviewRow.product_id == product_id,
-                           ReviewRow.duplicate_of.is_(None))  # type: ignore[union-attr] - a re-sent text counts once
-                    .order_by(ReviewRow.review_id)
+            rows = s.exec(
+                select(ReviewRow, ReviewSentimentRow)
+                .join(
+                    ReviewSentimentRow,
+                    (ReviewSentimentRow.shop_id == ReviewRow.shop_id)
+                    & (ReviewSentimentRow.review_id == ReviewRow.review_id),
                 )
+                .where(ReviewRow.shop_id == shop_id, ReviewRow.product_id == product_id,
+                       ReviewRow.duplicate_of.is_(None))  # type: ignore[union-attr]
+                .order_by(ReviewRow.id)
             )
+            seen: set[str] = set()
+            kept = []
+            for review, sentiment in rows:
+                if review.text_key and review.text_key in seen:
+                    continue
+                seen.add(review.text_key)
+                kept.append((review, sentiment))
+        return sorted(kept, key=lambda pair: pair[0].review_id)
 
     def replace_aspects(
         self, shop_id: str, product_id: str, counts: dict[str, dict[str, int]], *,

@@ -30,7 +30,7 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from descflow.services import free_port
+from descflow.services import LocalRedis, free_port
 from schemas.tables import PublishedDescription
 from tests.factories import product_event
 from tests.stack import Stack, start_stack, stop_stack
@@ -80,6 +80,9 @@ class Flower:
     event_ids: set[str]
     log: Path
     tmp: Path
+    port: int
+    env: dict[str, str]
+    proc: subprocess.Popen[bytes]
 
     @property
     def auth_header(self) -> str:
@@ -120,34 +123,46 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(10)
 
 
+def _start_flower(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    """`descflow flower` as an operator starts it; waits for its open /healthcheck."""
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "descflow.cli", "flower", "--port", str(port), "--address", "127.0.0.1"],
+            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    _wait(lambda: httpx.get(f"http://127.0.0.1:{port}/healthcheck", timeout=2).status_code == 200,
+          "Flower's /healthcheck", proc, log)
+    return proc
+
+
 @pytest.fixture(scope="module")
 def flower(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flower]:
     if MISSING:  # only under CI: elsewhere the module was skipped
         pytest.fail(MISSING, pytrace=False)
     # Asked for here, after the browser check, so a missing browser costs no training.
-    redis_url: str = request.getfixturevalue("redis_url")
     tiny_model: Path = request.getfixturevalue("tiny_model")
     from celery.utils.nodenames import host_format
 
     tmp = tmp_path_factory.mktemp("flower")
+    # A Redis of its own: Flower sees this stack's workers and tasks and nobody else's.
+    local_redis = LocalRedis(tmp / "redis").start()
+    redis_url = local_redis.url
     database_url = f"sqlite:///{tmp / 'descflow.db'}"
-    stack = start_stack(tmp, database_url, redis_url, tiny_model)
-    proc: subprocess.Popen[bytes] | None = None
+    try:
+        stack = start_stack(tmp, database_url, redis_url, tiny_model)
+    except Exception:
+        local_redis.stop()
+        raise
+    flower_box: dict[str, subprocess.Popen[bytes]] = {}
     try:
         user, password = "ops", secrets.token_urlsafe(18)
         port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWER_")}
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("FLOWER_", "DESCFLOW_"))}
         env.update({"DESCFLOW_BROKER_URL": redis_url, "DESCFLOW_DATABASE_URL": database_url,
                     "DESCFLOW_HOME": str(tmp), "DESCFLOW_FLOWER_USER": user, "DESCFLOW_FLOWER_PASSWORD": password,
                     "DESCFLOW_LOG_LEVEL": "INFO"})
         log = tmp / "flower.log"
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "descflow.cli", "flower", "--port", str(port), "--address", "127.0.0.1"],
-                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = flower_box["proc"] = _start_flower(env, port, log)
         base = f"http://127.0.0.1:{port}"
-        _wait(lambda: httpx.get(f"{base}/healthcheck", timeout=2).status_code == 200, "Flower's /healthcheck",
-              proc, log)
 
         # Both workers in Flower's event state: its event receiver is connected, so the
         # tasks sent next are seen from their first event.
@@ -173,12 +188,15 @@ def flower(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             return rows if {r.event_id for r in rows} == ids else None
 
         stack.wait_for(published, timeout=WAIT, what="both events published")
-        yield Flower(base=base, user=user, password=password, stack=stack, workers=workers, event_ids=ids,
-                     log=log, tmp=tmp)
+        box = Flower(base=base, user=user, password=password, stack=stack, workers=workers, event_ids=ids,
+                     log=log, tmp=tmp, port=port, env=env, proc=proc)
+        yield box
+        flower_box["proc"] = box.proc  # a test may have restarted it
     finally:
-        if proc is not None:
-            _stop(proc)
+        if "proc" in flower_box:
+            _stop(flower_box["proc"])
         stop_stack(stack)
+        local_redis.stop()
 
 
 def _chrome(tmp: Path, name: str, auth_header: str | None = None) -> webdriver.Chrome:
@@ -345,3 +363,19 @@ def test_browser_without_credentials_gets_401_and_sees_nothing(flower: Flower) -
             assert shown == "" or "401" in shown or "access denied" in shown or "unauthorized" in shown, shown
     finally:
         driver.quit()
+
+
+def test_flower_keeps_its_task_history_across_a_restart(flower: Flower) -> None:
+    """`descflow flower` runs with persistent state: after a restart the earlier tasks are still listed."""
+    def descflow_tasks() -> set[str]:
+        r = httpx.get(f"{flower.base}/api/tasks", params={"limit": 1000}, auth=(flower.user, flower.password),
+                      timeout=10)
+        return {t.get("name") for t in r.json().values()} & set(TASK_NAMES) if r.status_code == 200 else set()
+
+    before = descflow_tasks()
+    assert before == set(TASK_NAMES), before
+    _stop(flower.proc)  # SIGTERM: Flower writes its state on the way out
+    assert list(flower.tmp.glob("flower.db*")), "no state file written"
+    flower.proc = _start_flower(flower.env, flower.port, flower.log)
+    # No new task ran since: whatever is listed now came from the state file.
+    assert descflow_tasks() == before

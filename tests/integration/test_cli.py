@@ -96,3 +96,50 @@ def test_dedup_rebuild_indexes_the_current_published_descriptions(tmp_path, redi
     assert "s/p-gone/en-US" not in index and len(index) == 1
     hits = index.query(text.replace("three", "3"))
     assert [h.key for h in hits] == ["s/p-1/en-US"] and hits[0].similarity > 0.7
+
+
+def _publish_pairs(db: str, pairs: list[dict]) -> None:
+    """Products and their published descriptions, as the pipeline leaves them in the database."""
+    from schemas.events import ProductEvent
+
+    store = Store(db)
+    for i, pair in enumerate(pairs):
+        event = ProductEvent.model_validate({**pair["product"], "event_id": f"evt-train-{i}", "event_type":
+                                             "product.created", "occurred_at": "2026-11-01T10:00:00Z",
+                                             "shop_id": "shop-train", "schema_version": 1})
+        store.upsert_product(event)
+        store.publish(shop_id="shop-train", product_id=event.product_id, locale=event.locale,
+                      event_id=event.event_id, text=pair["description"], scores={}, candidate_id=None)
+
+
+def test_train_from_the_database_then_fine_tune_it_again(tmp_path):
+    """The shop's published descriptions train the house model; a re-run fine-tunes the saved one in place."""
+    from producers.samples.phrasebank import generate_pairs
+
+    db = f"sqlite:///{tmp_path / 'train.db'}"
+    pairs = [p for p in generate_pairs(400, seed=5) if p["product"]["category"] == "power_banks"]
+    _publish_pairs(db, pairs)
+    out = tmp_path / "house"
+    env = {"DESCFLOW_DATABASE_URL": db, "DESCFLOW_HOME": str(tmp_path), "DESCFLOW_DEVICE": "cpu"}
+    first = descflow("train", "--from-db", "--small", "--epochs", "2", "--output", str(out), env=env, timeout=300)
+    assert first.returncode == 0, first.stderr
+    report = json.loads((out / "training_report.json").read_text())
+    assert report["mode"] == "scratch" and report["pairs"] == len(pairs) and report["eval_loss"] < report["initial_eval_loss"]
+    again = descflow("train", "--from-db", "--base-model", str(out), "--output", str(out), "--epochs", "1",
+                     "--lr", "5e-4", env=env, timeout=300)
+    assert again.returncode == 0, again.stderr
+    report = json.loads((out / "training_report.json").read_text())
+    assert report["mode"] == "full" and report["style"] == "house" and report["base_model"] == str(out)
+    assert "eval loss" in again.stderr
+
+
+def test_train_refuses_bad_input_with_the_reason(tmp_path):
+    path = tmp_path / "pairs.jsonl"
+    path.write_text('{"product": {"product_id": "p"}, "description": "x"}\n', encoding="utf-8")
+    env = {"DESCFLOW_HOME": str(tmp_path)}
+    result = descflow("train", "--pairs", str(path), "--output", str(tmp_path / "m"), env=env)
+    assert result.returncode == 2 and "pairs.jsonl:1" in result.stderr and "product.title" in result.stderr
+    result = descflow("train", "--from-db", env={**env, "DESCFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'e.db'}"})
+    assert result.returncode == 2 and "only 0 published descriptions" in result.stderr
+    result = descflow("train", "--save-adapter", "--output", str(tmp_path / "m"), env=env)
+    assert result.returncode == 2 and "--save-adapter needs --lora" in result.stderr

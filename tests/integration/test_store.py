@@ -111,3 +111,26 @@ def test_a_review_text_resent_under_a_new_id_is_marked_and_counted_once(store):
                                                 confidence=0.6, aspects=[], backend="test"))
     counted = [r.review_id for r, _ in store.product_sentiments("shop-test", "p-dup")]
     assert sorted(counted) == sorted([first.review_id, other.review_id])
+
+
+def test_two_copies_ingested_at_the_same_moment_still_count_once(store):
+    """Neither copy saw the other at ingest (duplicate_of unset on both): the recount still counts one."""
+    from sqlmodel import select
+
+    from schemas.tables import ReviewRow, ReviewSentimentRow
+
+    product = "p-race"
+    first = parse_event(review_event(product, text="物流很快，音质不错！"))
+    again = parse_event(review_event(product, text="物流很快 音质不错"))
+    for review in (first, again):
+        store.upsert_review(review, "same-key")
+        store.save_sentiment(ReviewSentimentRow(shop_id=review.shop_id, review_id=review.review_id,
+                                                product_id=product, polarity="positive", score=0.6,
+                                                confidence=0.7, aspects=[], backend="test"))
+    with store.session() as s:  # what a concurrent ingest leaves behind
+        for row in s.exec(select(ReviewRow).where(ReviewRow.product_id == product)):
+            row.duplicate_of = None
+            s.add(row)
+        s.commit()
+    counted = [r.review_id for r, _ in store.product_sentiments("shop-test", product)]
+    assert counted == [first.review_id]

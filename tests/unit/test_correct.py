@@ -112,6 +112,40 @@ ZH_CUP = _product(
 )
 ZH_SPEAKER = _product("sp-2", "声峰 便携蓝牙音箱", "音箱", "zh-CN", "声峰", {"防水等级": "IPX7", "续航": "12小时"})
 
+HEADPHONES = _product(
+    "hp-1",
+    "Sony WH-1000XM5 Wireless Noise Cancelling Headphones",
+    "Headphones",
+    "en-US",
+    "Sony",
+    {"model": "WH-1000XM5", "battery life": "30 hours", "colour": "Black", "waterproof rating": "IPX4"},
+)
+PEBBLE = _product("pb-3", "Linis Pebble V2 Battery Pack", "Power Banks", "en-US", "Linis",
+                  {"capacity": "12000mAh", "colour": "white"})
+DRESS = _product("dr-1", "Linen Wrap Dress", "Dresses", "en-US", "Maren",
+                 {"size": "M", "material": "linen", "colour": "Beige"})
+TSHIRT_SIZES = _product("ts-3", "Everyday Cotton Tee", "T-Shirts", "en-US", "Northwind",
+                        {"sizes": ["S", "M", "L"], "material": "cotton", "colour": "White"})
+LAPTOP = _product(
+    "lt-1",
+    "Aerobook 15 Laptop",
+    "Laptops",
+    "en-US",
+    "Aerobook",
+    {"screen size": "15.6 inch", "memory (RAM)": "16GB", "storage": "512GB SSD", "weight": "1.7 kg"},
+)
+KETTLE = _product("kt-1", "Steelbrew Electric Kettle", "Kettles", "en-US", "Steelbrew",
+                  {"capacity": "1.7L", "weight": "1.5 kg", "power": "2200W", "material": "stainless steel"})
+ZH_LAPTOP = _product("lt-2", "轻薄笔记本电脑", "笔记本电脑", "zh-CN", "云帆",
+                     {"屏幕尺寸": "15.6英寸", "内存": "16GB", "存储": "512GB", "重量": "1.7公斤"})
+ZH_KETTLE = _product("kt-2", "不锈钢电水壶", "电水壶", "zh-CN", "暖途", {"容量": "1.7升", "重量": "1.5公斤"})
+ZH_HEADPHONES = _product("hp-2", "索尼 WH-1000XM5 降噪耳机", "耳机", "zh-CN", "索尼",
+                         {"型号": "WH-1000XM5", "续航": "30小时", "颜色": "黑色"})
+ZH_DRESS = _product("dr-2", "亚麻连衣裙", "连衣裙", "zh-CN", "玛伦", {"尺码": "M", "面料": "亚麻", "颜色": "米色"})
+ZH_TSHIRT_SIZES = _product("ts-4", "纯棉短袖T恤", "T恤", "zh-CN", "北风", {"尺码": ["S", "M", "L"], "面料": "纯棉"})
+TW_POWER_BANK = _product("pb-4", "Anker 行動電源 10000mAh", "行動電源", "zh-TW", "Anker",
+                         {"容量": "10000mAh", "重量": "180克"})
+
 
 @dataclass
 class Case:
@@ -284,6 +318,66 @@ CASES = [
     Case("en_shop_restricted_term_removed", POWER_BANK, EN,
          "This cheap charger delivers 20W.",
          {"banned_term"}, want="This charger delivers 20W.", restricted=("cheap",)),
+    Case("en_units_thousands_separator_agrees", POWER_BANK, EN,
+         "It packs 10,000 mAh into a slim shell.",
+         set(), want="It packs 10,000 mAh into a slim shell."),
+    Case("en_model_number_replaced", HEADPHONES, EN,
+         "The WH-1000XM4 blocks engine noise on long flights.",
+         {"fact_model"}, want="The WH-1000XM5 blocks engine noise on long flights."),
+    Case("en_model_series_version_replaced", PEBBLE, EN,
+         "The Pebble V3 slips into a jacket pocket.",
+         {"fact_model"}, want="The Pebble V2 slips into a jacket pocket."),
+    Case("en_spec_code_not_a_model", HEADPHONES, EN,
+         "Its IPX4 rating shrugs off sweat on a run.",
+         set(), want="Its IPX4 rating shrugs off sweat on a run."),
+    Case("en_size_replaced", DRESS, EN,
+         "Shown here in size S with a tie waist.",
+         {"fact_size"}, want="Shown here in size M with a tie waist."),
+    Case("en_size_range_unsupported_dropped", TSHIRT_SIZES, EN,
+         "It comes in sizes S to XXL. The cotton stays soft.",
+         {"fact_size"}, want="The cotton stays soft."),
+    Case("en_sizes_supported_kept", TSHIRT_SIZES, EN,
+         "Choose from sizes S, M and L.",
+         set(), want="Choose from sizes S, M and L."),
+    Case("en_storage_tb_replaced_by_named_attribute", LAPTOP, EN,
+         "Its 1TB storage holds all your files.",
+         {"fact_number"}, want="Its 512GB storage holds all your files."),
+    Case("en_inch_mark_agrees", LAPTOP, EN,
+         'Its 15.6" display is bright and sharp.',
+         set(), want='Its 15.6" display is bright and sharp.'),
+    Case("en_pounds_agree_with_kilograms", KETTLE, EN,
+         "At 3.3 lb, it is easy to lift and pour.",
+         set(), want="At 3.3 lb, it is easy to lift and pour."),
+    Case("en_millimetres_agree_with_centimetres", BACKPACK, EN,
+         "It measures 450 x 300 x 150 mm.",
+         set(), want="It measures 450 x 300 x 150 mm."),
+    Case("en_first_charge_kept", POWER_BANK, EN,
+         "Give it a full first charge before you travel.",
+         set(), want="Give it a full first charge before you travel."),
+    Case("en_industry_leading_removed", POWER_BANK, EN,
+         "Its industry-leading 20W output charges phones fast.",
+         {"banned_term"}, want="Its 20W output charges phones fast."),
+    Case("en_game_changing_removed", POWER_BANK, EN,
+         "This game-changing charger weighs 180g.",
+         {"banned_term"}, want="This charger weighs 180g."),
+    Case("en_award_claim_dropped", POWER_BANK, EN,
+         "An award-winning design. It weighs 180g.",
+         {"unsupported_claim"}, want="It weighs 180g."),
+    Case("en_doctor_recommended_dropped", TSHIRT, EN,
+         "Dermatologist-recommended cotton keeps skin calm. The fit is regular.",
+         {"unsupported_claim"}, want="The fit is regular."),
+    Case("en_eco_claim_dropped", POWER_BANK, EN,
+         "Eco-friendly packaging throughout. It weighs 180g.",
+         {"unsupported_claim"}, want="It weighs 180g."),
+    Case("en_cyrillic_sentence_dropped", POWER_BANK, EN,
+         "Its 20W output is fast. Отличный выбор для поездок.",
+         {"wrong_language"}, want="Its 20W output is fast."),
+    Case("en_guaranteed_results_removed", POWER_BANK, EN,
+         "Fast charging with guaranteed results. It weighs 180g.",
+         {"banned_term"}, want="It weighs 180g."),
+    Case("en_world_class_softened", KETTLE, EN,
+         "A world-class kettle that boils 1.7L quickly.",
+         {"banned_term"}, want="A high-quality kettle that boils 1.7L quickly."),
     # --- Chinese -----------------------------------------------------------------------------
     Case("zh_clean", ZH_POWER_BANK, ZH,
          "Anker充电宝容量10000毫安时，重量仅180克，黑色机身小巧便携。",
@@ -387,6 +481,66 @@ CASES = [
     Case("zh_shop_restricted_term_removed", ZH_POWER_BANK, ZH,
          "爆款充电宝，重量仅180克。",
          {"banned_term"}, want="充电宝，重量仅180克。", restricted=("爆款",)),
+    Case("zh_mah_spelled_out_agrees", ZH_POWER_BANK, ZH,
+         "容量10,000 mAh，够用一整天。",
+         set(), want="容量10,000 mAh，够用一整天。"),
+    Case("zh_inch_replaced", ZH_LAPTOP, ZH,
+         "配备17英寸高清屏幕。",
+         {"fact_number"}, want="配备15.6英寸高清屏幕。"),
+    Case("zh_jin_agrees_with_kilograms", ZH_KETTLE, ZH,
+         "重量约3斤，单手就能拿起。",
+         set(), want="重量约3斤，单手就能拿起。"),
+    Case("zh_memory_replaced_by_named_attribute", ZH_LAPTOP, ZH,
+         "内存32GB，多开应用也流畅。",
+         {"fact_number"}, want="内存16GB，多开应用也流畅。"),
+    Case("zh_model_number_replaced", ZH_HEADPHONES, ZH,
+         "WH-1000XM4降噪效果出色。",
+         {"fact_model"}, want="WH-1000XM5降噪效果出色。"),
+    Case("zh_size_replaced", ZH_DRESS, ZH,
+         "这款连衣裙为L码，版型宽松。",
+         {"fact_size"}, want="这款连衣裙为M码，版型宽松。"),
+    Case("zh_size_range_unsupported_dropped", ZH_TSHIRT_SIZES, ZH,
+         "有S到XXL码可选。柔软透气。",
+         {"fact_size"}, want="柔软透气。"),
+    Case("zh_traditional_converted_for_zh_cn", ZH_POWER_BANK, ZH,
+         "這款充電寶重量僅180克。",
+         {"wrong_script"}, want="这款充电宝重量仅180克。"),
+    Case("zh_simplified_converted_for_zh_tw", TW_POWER_BANK, "zh-TW",
+         "这款充电宝重量仅180克。",
+         {"wrong_script"}, want="這款充電寶重量僅180克。"),
+    Case("zh_kana_sentence_dropped", ZH_POWER_BANK, ZH,
+         "重量仅180克。とても軽いです。",
+         {"wrong_language"}, want="重量仅180克。"),
+    Case("zh_first_time_kept", ZH_POWER_BANK, ZH,
+         "第一次使用前请充满电。",
+         set(), want="第一次使用前请充满电。"),
+    Case("zh_zuihou_kept", ZH_POWER_BANK, ZH,
+         "最后，用完请放回收纳袋。",
+         set(), want="最后，用完请放回收纳袋。"),
+    Case("zh_global_launch_dropped", ZH_POWER_BANK, ZH,
+         "全球首发！重量仅180克。",
+         {"banned_term"}, want="重量仅180克。"),
+    Case("zh_inspection_exempt_clause_removed", ZH_POWER_BANK, ZH,
+         "免检产品，重量仅180克。",
+         {"banned_term"}, want="重量仅180克。"),
+    Case("zh_award_claim_dropped", ZH_POWER_BANK, ZH,
+         "荣获设计金奖。重量仅180克。",
+         {"unsupported_claim"}, want="重量仅180克。"),
+    Case("zh_eco_claim_dropped", ZH_POWER_BANK, ZH,
+         "绿色环保材质。重量仅180克。",
+         {"unsupported_claim"}, want="重量仅180克。"),
+    Case("zh_expert_endorsement_dropped", ZH_POWER_BANK, ZH,
+         "专家推荐，值得信赖。重量仅180克。",
+         {"unsupported_claim"}, want="重量仅180克。"),
+    Case("zh_wanneng_softened", ZH_POWER_BANK, ZH,
+         "万能充电宝，重量仅180克。",
+         {"banned_term"}, want="多用途充电宝，重量仅180克。"),
+    Case("zh_absolute_removed", ZH_POWER_BANK, ZH,
+         "绝对好用，重量仅180克。",
+         {"banned_term"}, want="好用，重量仅180克。"),
+    Case("zh_national_level_removed", ZH_CUP, ZH,
+         "采用国家级工艺，容量500毫升。",
+         {"banned_term"}, want="容量500毫升。"),
 ]
 
 
@@ -410,13 +564,15 @@ def test_correction_table(case: Case) -> None:
 def test_table_covers_every_category_in_both_languages() -> None:
     en = [c for c in CASES if c.locale.startswith("en")]
     zh = [c for c in CASES if c.locale.startswith("zh")]
-    assert len(CASES) >= 40 and len(en) >= 15 and len(zh) >= 15
+    assert len(CASES) >= 120 and len(en) >= 50 and len(zh) >= 50
     wanted = {
-        "banned_term", "fact_number", "fact_brand", "fact_colour", "fact_material", "unsupported_claim",
-        "repetition", "truncated", "wrong_language", "prompt_leak", "whitespace",
+        "banned_term", "fact_number", "fact_brand", "fact_colour", "fact_material", "fact_model", "fact_size",
+        "unsupported_claim", "repetition", "truncated", "wrong_language", "prompt_leak", "whitespace",
     }
     for group in (en, zh):
         assert wanted <= set().union(*(c.codes for c in group))
+    assert "wrong_script" in set().union(*(c.codes for c in zh))
+    assert len({c.id for c in CASES}) == len(CASES)
 
 
 # --- properties ------------------------------------------------------------------------------
@@ -512,7 +668,8 @@ def test_every_chinese_banned_term_is_caught(term: str) -> None:
     ["It is waterproof.", "Rated IP68 for dust.", "Shockproof case inside.", "Comes with a 2-year warranty.",
      "Enjoy 30-day returns.", "It is FDA approved.", "It is certified safe.", "It cures back pain.",
      "Made from BPA-free parts.", "Enjoy free shipping.", "Built for a lifetime of use.", "Made from organic fibres.",
-     "Made in Germany.", "防水设计。", "通过CE认证。", "具有抗菌功能。", "食品级材质。", "全国包邮。", "终身保修。"],
+     "Made in Germany.", "An award-winning design.", "Doctor-recommended for daily use.",
+     "Eco-friendly packaging.", "防水设计。", "荣获设计金奖。", "专家推荐。", "环保材质。", "通过CE认证。", "具有抗菌功能。", "食品级材质。", "全国包邮。", "终身保修。"],
 )
 def test_every_claim_kind_needs_support(sentence: str) -> None:
     locale = ZH if any("\u4e00" <= ch <= "\u9fff" for ch in sentence) else EN

@@ -279,7 +279,7 @@ def test_near_duplicates_within_identical_and_tiny_inputs() -> None:
 
 
 def test_near_duplicates_within_large_input_falls_back_to_lsh(monkeypatch: pytest.MonkeyPatch) -> None:
-    import workers.cpu.dedup as dedup
+    from workers.cpu import dedup
 
     texts = [a for a, _, _ in EN_PAIRS] + [b for _, b, _ in EN_PAIRS]
     brute = near_duplicates_within(texts, threshold=THRESHOLD)
@@ -352,3 +352,95 @@ def test_redis_url_parsing(url: str, expected: dict[str, object]) -> None:
 def test_bad_redis_urls_are_rejected(url: str) -> None:
     with pytest.raises(ValueError):
         redis_kwargs(url)
+
+
+# ---------------------------------------------------------------------------
+# Vectorised MinHash: the same values as datasketch, whatever the batch
+# ---------------------------------------------------------------------------
+
+
+def test_batch_signatures_equal_datasketch_on_the_same_shingle_hashes() -> None:
+    from datasketch import MinHash
+
+    from workers.cpu.dedup import SCHEME, SEED, _shingle_hashes, signatures
+
+    texts = [a for a, _, _ in EN_PAIRS[:6]] + [a for a, _, _ in ZH_PAIRS[:6]] + ["ab", "好", "", "!!!"]
+    batch = signatures(texts)
+    for text, row in zip(texts, batch):
+        reference = MinHash(num_perm=128, seed=SEED, scheme=SCHEME, hashfunc=int)
+        hashes = _shingle_hashes(text)
+        if len(hashes):
+            reference.update_batch(hashes.tolist())
+        assert (reference.hashvalues == row).all(), text
+
+
+def test_signatures_do_not_depend_on_how_the_batch_is_cut(monkeypatch: pytest.MonkeyPatch) -> None:
+    from workers.cpu import dedup
+
+    texts = [t for pair in EN_PAIRS + ZH_PAIRS for t in pair[:2]]
+    whole = dedup.signatures(texts)
+    monkeypatch.setattr(dedup, "_BATCH_ELEMENTS", 128 * 40)  # a few texts per numpy step, some cut mid-way
+    assert (dedup.signatures(texts) == whole).all()
+    assert all((dedup.signatures([t]) == whole[i]).all() for i, t in enumerate(texts[:5]))
+
+
+def test_sixteen_bit_estimate_tracks_the_full_one() -> None:
+    from workers.cpu.dedup import bbit_similarity, signatures
+
+    for a, b, _ in EN_PAIRS + ZH_PAIRS:
+        full = signatures([a, b])
+        exact32 = float((full[0] == full[1]).mean())
+        low = (full & 0xFFFF).astype("uint16")
+        estimate = float(bbit_similarity(float((low[0] == low[1]).mean())))
+        assert abs(estimate - exact32) <= 0.02
+    assert bbit_similarity(1.0) == 1.0 and bbit_similarity(0.0) == 0.0
+
+
+def test_lsh_bands_favour_recall_at_the_threshold() -> None:
+    from workers.cpu.dedup import lsh_params
+
+    bands, rows = lsh_params(0.7, 128)
+    assert bands * rows <= 128
+    caught = 1 - (1 - 0.7**rows) ** bands
+    assert caught >= 0.9, f"a pair at the threshold is an LSH candidate only {caught:.0%} of the time"
+    assert 1 - (1 - 0.2**rows) ** bands < 0.01  # unrelated copy still rarely is
+
+
+def test_bucket_entries_pack_band_shard_bucket_and_id() -> None:
+    import numpy as np
+
+    from workers.cpu.dedup import BUCKET_SHARD_BITS, bucket_entries
+
+    h = np.array([[0x0123456789ABCDEF, 0xFEDCBA9876543210]], dtype=np.uint64)
+    blob = bucket_entries(h, np.array([258], dtype=np.uint32))
+    assert len(blob) == 26
+    first, second = blob[:13], blob[13:]
+    assert first[0] == 0 and second[0] == 1
+    assert int.from_bytes(first[1:3], "big") == 0x0123456789ABCDEF >> (64 - BUCKET_SHARD_BITS)
+    assert first[3:9] == (0x0123456789ABCDEF & 0xFFFFFFFFFFFF).to_bytes(6, "little")
+    assert int.from_bytes(second[9:13], "little") == 258
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "english"),
+    [
+        ("Soft cotton tee with a relaxed fit.", None, True),
+        ("这款连衣裙采用优质雪纺面料", None, False),
+        ("Soft cotton tee.", "en-GB", True),
+        ("Soft cotton tee.", "zh-CN", False),
+        ("T恤 soft", None, False),
+        ("!!!", None, False),
+    ],
+)
+def test_which_texts_are_embedded(text: str, locale: str | None, english: bool) -> None:
+    from workers.cpu.paraphrase import is_english
+
+    assert is_english(text, locale) is english
+
+
+def test_locale_is_read_back_from_the_pipeline_key() -> None:
+    from workers.cpu.dedup import locale_of_key
+    from workers.pipeline import dedup_key
+
+    assert locale_of_key(dedup_key("shop", "p-1", "en-US")) == "en-US"
+    assert locale_of_key("no-locale") is None

@@ -112,6 +112,34 @@ def test_sampling_is_reproducible_with_the_same_seed(tiny_model):
     assert [o.text for o in first] == [o.text for o in second]
 
 
+def test_a_sampled_candidate_is_the_same_alone_or_in_a_mixed_batch(tiny_model):
+    """Sampling is per row, so cross-task batching cannot change what a product gets."""
+    gen = Generator(str(tiny_model), "cpu")
+    other = Product(product_id="p-9", title="声悦 蓝牙耳机", category="耳机", locale="zh-CN", brand="声悦",
+                    attributes={"颜色": "白色", "续航": "30小时"})
+    mine = [gen.request(PRODUCT, "en-US", d, key=i)
+            for i, d in enumerate(candidate_decodings(4, temperature=1.0, top_p=0.95, seed=21))]
+    theirs = [gen.request(other, "zh-CN", d, key=10 + i)
+              for i, d in enumerate(candidate_decodings(4, temperature=0.7, top_p=0.9, seed=99))]
+    alone = gen.generate(mine, max_new_tokens=40, batch_size=4)
+    mixed = gen.generate(theirs[:2] + mine + theirs[2:], max_new_tokens=40, batch_size=8)
+    assert [o.text for o in mixed if o.key in range(4)] == [o.text for o in alone]
+    assert len({o.text for o in alone[1:]}) > 1  # the sampled candidates differ from each other
+
+
+def test_batched_log_likelihood_equals_one_at_a_time(tiny_model):
+    gen = Generator(str(tiny_model), "cpu")
+    texts = ["The Nordvik power bank holds 10000mAh.", "", "A black power bank.", "它很轻。"]
+    pairs = gen.fluency_pairs(PRODUCT, "en-US", texts)
+    batched = gen.score_pairs(pairs, batch_size=8)
+    single = [gen.score_pairs([p], batch_size=1)[0] for p in pairs]
+    assert batched[1] == float("-inf") and single[1] == float("-inf")
+    for b, s in zip(batched, single):
+        if s != float("-inf"):
+            assert b == pytest.approx(s, abs=1e-4)
+    assert batched[0] != batched[2]
+
+
 def test_chat_model_gets_attributes_as_data(llama_dir):
     gen = Generator(str(llama_dir), "cpu")
     assert gen.style == "chat"

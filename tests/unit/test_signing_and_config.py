@@ -53,4 +53,5 @@ def test_routes_put_model_stages_on_gpu():
     router = app.amqp.router
     for name, queue in ROUTES.items():
         assert router.route({}, name)["queue"].name == queue
-    assert {n for n, q in ROUTES.items() if q == "gpu"} == {"descflow.generate", "descflow.correct", "descflow.rank"}
+    assert {n for n, q in ROUTES.items() if q == "gpu"} == {"descflow.generate", "descflow.correct", "descflow.rank",
+                                                         "descflow.refresh"}  # re-ranking rescores with the model

@@ -104,6 +104,10 @@ class Generator:
     def __init__(self, model_ref: str, device: str = "auto", *, local_only: bool | None = None):
         self.model_ref = model_ref
         self.device = resolve_device(device)
+        if (Path(model_ref) / "adapter_config.json").exists():  # `descflow train --lora --save-adapter`
+            from workers.gpu.train import load_for_generation
+
+            model_ref = load_for_generation(model_ref)
         path = Path(model_ref)
         if local_only is None:
             local_only = path.exists() or os.environ.get("HF_HUB_OFFLINE") == "1"
@@ -137,16 +141,15 @@ class Generator:
         return bool(self.house and self.house.get("slots"))
 
     def request(self, product: Product, locale: str, decoding: Decoding, *, audience: str | None = None,
-                key: Any = None) -> Request:
-        return Request(self.prompt(product, locale, audience), decoding, key=key, product=product, locale=locale)
+                key: Any = None, highlights: prompts.ReviewHighlights | None = None,
+                seller_is_template: bool = False) -> Request:
+        prompt = self.prompt(product, locale, audience, highlights, seller_is_template=seller_is_template)
+        return Request(prompt, decoding, key=key, product=product, locale=locale)
 
     def fluency(self, product: Product, locale: str, texts: Sequence[str], *, audience: str | None = None,
                 batch_size: int = 16) -> list[float]:
         """Mean token log-likelihood of each text as the model would have written it for this product."""
-        prompt = self.prompt(product, locale, audience)
-        if self.slotted:
-            texts = [slots.delexicalize(product, t, locale) for t in texts]
-        return self.log_likelihood([prompt] * len(texts), texts, batch_size=batch_size)
+        return self.score_pairs(self.fluency_pairs(product, locale, texts, audience=audience), batch_size=batch_size)
 
     @property
     def name(self) -> str:
@@ -160,14 +163,16 @@ class Generator:
             return "chat"
         return "plain"
 
-    def prompt(self, product: Product, locale: str, audience: str | None = None) -> str:
+    def prompt(self, product: Product, locale: str, audience: str | None = None,
+               highlights: prompts.ReviewHighlights | None = None, *, seller_is_template: bool = False) -> str:
+        """The prompt in the model's style; the house model reads only its slots (it was trained on nothing else)."""
         if self.style == "house":
             return prompts.house_prompt(product, locale, audience)
         if self.style == "chat":
-            return self.tokenizer.apply_chat_template(
-                prompts.chat_messages(product, locale, audience), tokenize=False, add_generation_prompt=True
-            )
-        return prompts.plain_prompt(product, locale, audience)
+            messages = prompts.chat_messages(product, locale, audience, highlights,
+                                             seller_is_template=seller_is_template)
+            return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        return prompts.plain_prompt(product, locale, audience, highlights, seller_is_template=seller_is_template)
 
     def _encode(self, prompts_: Sequence[str], max_new_tokens: int) -> dict[str, torch.Tensor]:
         budget = self.max_context if self.is_seq2seq else max(16, self.max_context - max_new_tokens)
@@ -178,24 +183,25 @@ class Generator:
 
     @torch.inference_mode()
     def _generate_group(self, requests: Sequence[Request], max_new_tokens: int) -> list[Output]:
-        decoding = requests[0].decoding
+        """One `generate` call; greedy and sampled rows mix, each sampled row drawing from its own seed."""
         enc = self._encode([r.prompt for r in requests], max_new_tokens)
-        if decoding.do_sample:
-            torch.manual_seed(decoding.seed)
+        beams = requests[0].decoding.num_beams
         kwargs: dict[str, Any] = {
             "max_new_tokens": max_new_tokens,
-            "do_sample": decoding.do_sample,
-            "num_beams": decoding.num_beams,
+            "do_sample": False,  # sampling, when asked, is done per row by RowSampler
+            "num_beams": beams,
             "pad_token_id": self.tokenizer.pad_token_id,
             "repetition_penalty": 1.1,
             "no_repeat_ngram_size": 0,
+            "temperature": None, "top_p": None, "top_k": None,
         }
-        if decoding.do_sample:
-            kwargs.update(temperature=decoding.temperature, top_p=decoding.top_p, top_k=decoding.top_k or None)
-        else:
-            kwargs.update(temperature=None, top_p=None, top_k=None)
+        processors: list[LogitsProcessor] = []
         if self.slotted:
-            kwargs["logits_processor"] = LogitsProcessorList([self._slot_constraint(requests, enc)])
+            processors.append(self._slot_constraint(requests, enc))
+        if beams == 1 and any(r.decoding.do_sample for r in requests):
+            processors.append(RowSampler([r.decoding for r in requests]))
+        if processors:
+            kwargs["logits_processor"] = LogitsProcessorList(processors)
         out = self.model.generate(**enc, **kwargs)
         new = out if self.is_seq2seq else out[:, enc["input_ids"].shape[1]:]
         texts = self.tokenizer.batch_decode(new, skip_special_tokens=True)
@@ -225,12 +231,17 @@ class Generator:
         return text, {}
 
     def generate(self, requests: Sequence[Request], *, max_new_tokens: int, batch_size: int) -> list[Output]:
-        """Generate for all requests, batching those that share decoding settings."""
-        groups: dict[Decoding, list[int]] = {}
+        """Generate for all requests in batches of `batch_size`; results in request order.
+
+        Greedy and sampled requests share batches (sampling is per row), so a
+        batch can hold every candidate of many products; beam-search requests
+        are batched with others of the same beam width.
+        """
+        groups: dict[int, list[int]] = {}
         for i, r in enumerate(requests):
-            groups.setdefault(r.decoding, []).append(i)
+            groups.setdefault(r.decoding.num_beams, []).append(i)
         results: list[Output | None] = [None] * len(requests)
-        for decoding, idxs in groups.items():
+        for idxs in groups.values():
             for start in range(0, len(idxs), batch_size):
                 chunk = idxs[start:start + batch_size]
                 outs = split_on_oom([requests[i] for i in chunk],
@@ -239,37 +250,63 @@ class Generator:
                     results[i] = o
         return [r for r in results if r is not None]
 
-    @torch.inference_mode()
+    def fluency_pairs(self, product: Product, locale: str, texts: Sequence[str], *, audience: str | None = None,
+                      highlights: prompts.ReviewHighlights | None = None,
+                      seller_is_template: bool = False) -> list[tuple[str, str]]:
+        """(prompt, text) pairs to score: the text as the model would have written it for this product."""
+        prompt = self.prompt(product, locale, audience, highlights, seller_is_template=seller_is_template)
+        if self.slotted:
+            texts = [slots.delexicalize(product, t, locale) for t in texts]
+        return [(prompt, t) for t in texts]
+
     def log_likelihood(self, prompts_: Sequence[str], texts: Sequence[str], batch_size: int = 16) -> list[float]:
         """Mean log-probability per token of each text given its prompt (the fluency signal)."""
-        pairs = list(zip(prompts_, texts))
+        return self.score_pairs(list(zip(prompts_, texts)), batch_size=batch_size)
 
-        def run(batch: Sequence[tuple[str, str]]) -> list[float]:
-            return [self._loglik_one(p, t) for p, t in batch]
-
+    def score_pairs(self, pairs: Sequence[tuple[str, str]], batch_size: int = 16) -> list[float]:
         scores: list[float] = []
         for start in range(0, len(pairs), batch_size):
-            scores.extend(split_on_oom(pairs[start:start + batch_size], run))
+            scores.extend(split_on_oom(pairs[start:start + batch_size], self._loglik_batch))
         return scores
 
-    def _loglik_one(self, prompt: str, text: str) -> float:
-        if not text.strip():
-            return float("-inf")
+    @torch.inference_mode()
+    def _loglik_batch(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
+        """One forward pass for the whole batch; an empty text scores -inf."""
+        live = [i for i, (_, t) in enumerate(pairs) if t.strip()]
+        scores = [float("-inf")] * len(pairs)
+        if not live:
+            return scores
         tok = self.tokenizer
         if self.is_seq2seq:
-            enc = tok(prompt, return_tensors="pt", truncation=True, max_length=self.max_context).to(self.device)
-            labels = tok(text_target=text, return_tensors="pt", truncation=True).input_ids.to(self.device)
-            loss = self.model(**enc, labels=labels).loss
-            return -float(loss)
-        p_ids = tok(prompt, add_special_tokens=self.style != "chat").input_ids
-        t_ids = tok(text, add_special_tokens=False).input_ids
-        ids = (p_ids + t_ids)[-self.max_context:]
-        n_text = min(len(t_ids), len(ids) - 1)
-        input_ids = torch.tensor([ids], device=self.device)
-        labels = input_ids.clone()
-        labels[:, : len(ids) - n_text] = -100
-        loss = self.model(input_ids=input_ids, attention_mask=torch.ones_like(input_ids), labels=labels).loss
-        return -float(loss)
+            enc = tok([pairs[i][0] for i in live], return_tensors="pt", padding=True, truncation=True,
+                      max_length=self.max_context).to(self.device)
+            labels = tok(text_target=[pairs[i][1] for i in live], return_tensors="pt", padding=True,
+                         truncation=True).input_ids.to(self.device)
+            labels[labels == tok.pad_token_id] = -100
+            logits = self.model(**enc, labels=labels).logits
+            targets = labels
+        else:
+            rows = []
+            for i in live:
+                p_ids = tok(pairs[i][0], add_special_tokens=self.style != "chat").input_ids
+                t_ids = tok(pairs[i][1], add_special_tokens=False).input_ids
+                ids = (p_ids + t_ids)[-self.max_context:]
+                rows.append((ids, min(len(t_ids), len(ids) - 1)))
+            width = max(len(ids) for ids, _ in rows)
+            input_ids = torch.full((len(rows), width), tok.pad_token_id, dtype=torch.long)
+            mask = torch.zeros((len(rows), width), dtype=torch.long)
+            labels = torch.full((len(rows), width), -100, dtype=torch.long)
+            for r, (ids, n_text) in enumerate(rows):  # right padding: positions stay 0..n-1
+                input_ids[r, : len(ids)] = torch.tensor(ids)
+                mask[r, : len(ids)] = 1
+                labels[r, len(ids) - n_text: len(ids)] = torch.tensor(ids[len(ids) - n_text:])
+            input_ids, mask, labels = input_ids.to(self.device), mask.to(self.device), labels.to(self.device)
+            logits = self.model(input_ids=input_ids, attention_mask=mask).logits[:, :-1]
+            targets = labels[:, 1:]
+        for r, i in enumerate(live):  # row by row: the float32 copy of one row's logits, not the batch's
+            loss = torch.nn.functional.cross_entropy(logits[r].float(), targets[r], ignore_index=-100)
+            scores[i] = -float(loss)
+        return scores
 
 
 _SPACES = re.compile(r"[ \t]+")
@@ -303,11 +340,56 @@ class SlotConstraint(LogitsProcessor):
         return scores
 
 
-def candidate_decodings(n: int, *, temperature: float, top_p: float, seed: int) -> list[Decoding]:
-    """First candidate greedy (the model's best guess), the rest sampled.
+class RowSampler(LogitsProcessor):
+    """Temperature / top-k / top-p sampling with a random stream per row.
 
-    The sampled ones share one setting so they run as one batch; rows of a
-    sampled batch draw different tokens, so they still differ.
+    `generate(do_sample=True)` draws from one global generator, so a row's text
+    would depend on which other rows share its batch. Here each sampled row has
+    its own seeded generator: a candidate comes out the same whether it ran
+    alone or in a batch of 64 — which is what makes cross-task batching safe
+    to turn on. Greedy rows pass through untouched. The chosen token is left
+    as the only finite score, so greedy search then picks it.
     """
-    sampled = Decoding(do_sample=True, temperature=temperature, top_p=top_p, top_k=50, seed=seed)
-    return [Decoding()] + [sampled] * (n - 1)
+
+    def __init__(self, decodings: Sequence[Decoding]):
+        self.rows = len(decodings)
+        self.sampled = [i for i, d in enumerate(decodings) if d.do_sample]
+        self.generators = [torch.Generator().manual_seed(decodings[i].seed) for i in self.sampled]
+        self.temperature = torch.tensor([max(decodings[i].temperature, 1e-5) for i in self.sampled])
+        self.top_p = torch.tensor([decodings[i].top_p for i in self.sampled])
+        self.top_k = torch.tensor([decodings[i].top_k for i in self.sampled])
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        if scores.shape[0] != self.rows:
+            raise ValueError(f"RowSampler set up for {self.rows} rows, got {scores.shape[0]} (beams or num_return_sequences?)")
+        if not self.sampled:
+            return scores
+        device = scores.device
+        rows = torch.tensor(self.sampled, device=device)
+        logits = scores[rows].float() / self.temperature.to(device).unsqueeze(1)
+        ordered, order = logits.sort(dim=-1, descending=True)
+        rank = torch.arange(ordered.shape[1], device=device).unsqueeze(0)
+        k = self.top_k.to(device).unsqueeze(1)
+        ordered = ordered.masked_fill((k > 0) & (rank >= k), float("-inf"))
+        probs = ordered.softmax(dim=-1)
+        before = probs.cumsum(dim=-1) - probs  # mass of the tokens ranked above each one
+        probs = probs.masked_fill((before > self.top_p.to(device).unsqueeze(1)) & (rank > 0), 0.0)
+        cdf = probs.cumsum(dim=-1)
+        draws = torch.cat([torch.rand(1, generator=g) for g in self.generators]).to(device)
+        pick = torch.searchsorted(cdf, (draws * cdf[:, -1]).unsqueeze(1)).clamp(max=cdf.shape[1] - 1)
+        tokens = order.gather(1, pick).squeeze(1)
+        out = torch.full_like(scores[rows], float("-inf"))
+        out[torch.arange(len(self.sampled), device=device), tokens] = 0.0
+        scores[rows] = out
+        return scores
+
+
+def candidate_decodings(n: int, *, temperature: float, top_p: float, seed: int) -> list[Decoding]:
+    """First candidate greedy (the model's best guess), the rest sampled, each from its own seed.
+
+    All of them (and those of other products) run in one batch: sampling is
+    per row (RowSampler), so a batch may mix settings and seeds freely.
+    """
+    return [Decoding()] + [
+        Decoding(do_sample=True, temperature=temperature, top_p=top_p, top_k=50, seed=seed + i) for i in range(1, n)
+    ]

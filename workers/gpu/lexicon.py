@@ -7,6 +7,8 @@ fragments are marked as such; everything else is matched literally.
 
 from __future__ import annotations
 
+import re
+
 # ---------------------------------------------------------------------------
 # Absolute / exaggerated terms
 # ---------------------------------------------------------------------------
@@ -46,7 +48,7 @@ BANNED_ZH: dict[str, str | None] = {
     "遥遥领先": "",
     "顶级": "优质",
     "顶尖": "优质",
-    "国家级": "",
+    "国家级": None,
     "世界级": "",
     "至尊": "",
     "巅峰": "",
@@ -58,6 +60,27 @@ BANNED_ZH: dict[str, str | None] = {
     "首选": "优选",
     "全网": "",
     "独家": "",
+    "全球首发": None,
+    "全国首家": None,
+    "填补国内空白": None,
+    "国家领导人推荐": None,
+    "质量免检": None,
+    "免检": None,
+    "特供": None,
+    "专供": None,
+    "万人疯抢": None,
+    "抢疯了": None,
+    "再不抢就没了": None,
+    "绝无仅有": "独特",
+    "世界领先": "",
+    "领导品牌": "",
+    "领袖品牌": "",
+    "第一品牌": "",
+    "首个": "",
+    "首家": "",
+    "金牌": "",
+    "名牌": "",
+    "秒杀": "",
     "百分百": "",
     "100%": "",
     "绝对": "",
@@ -85,6 +108,7 @@ HARMLESS_ZH: tuple[str, ...] = (
     r"最[大高低小](?:可达|支持|可|输出|输入|功率|容量|承重|负载|电流|电压|速度|转速|温度|亮度|分辨率|尺寸|\d)",
     r"第一(?:次|步|天|代|时间|眼|印象|周|个月|年)",
     r"唯一(?:标识|编码|码|序列号)",
+    r"首个(?:月|季度|版本)",
 )
 
 # Regex fragments (case-insensitive), most specific first.
@@ -111,6 +135,9 @@ BANNED_EN: tuple[tuple[str, str | None], ...] = (
     (r"unbeatable|unrivall?ed|unmatched|unparall?eled|second\s+to\s+none", "excellent"),
     (r"flawless(?:ly)?", ""),
     (r"revolutionary", "innovative"),
+    (r"(?:industry|market)[- ]leading", ""),
+    (r"game[- ]chang(?:er|ing)|life[- ]changing", ""),
+    (r"one[- ]of[- ]a[- ]kind", "distinctive"),
     (r"ultimate", ""),
     (r"the\s+(?:very\s+)?best", "<great>"),
     (r"100%", ""),
@@ -122,7 +149,7 @@ BANNED_EN_TRIGGERS: tuple[str, ...] = (
     "best", "perfect", "guarant", "miracl", "unbeat", "unrival", "unmatch", "unparal", "second to", "flawless",
     "revolution", "ultimate", "world", "number", "#", "no.", "no 1", "no1", "top1", "top 1", "top-", "top s",
     "top r", "100%", "first-", "first ever", "first and", "cheap", "lowest", "risk", "satisf", "money",
-    "ever", "market", "sell", "rated", "class", "all time",
+    "ever", "market", "sell", "rated", "class", "all time", "leading", "chang", "of a kind", "of-a-kind",
 )
 
 # Regex fragments (case-insensitive): harmless uses of the words above.
@@ -133,6 +160,7 @@ HARMLESS_EN: tuple[str, ...] = (
     r"best[- ]before",
     r"best\s+(?:suited|used|stored|kept|served)",
     r"perfect[- ]bound",
+    r"best\s+(?:fit|results)\s+(?:when|if|with)",
 )
 
 # ---------------------------------------------------------------------------
@@ -233,6 +261,28 @@ CLAIMS: tuple[dict[str, object], ...] = (
             r"|\bnext[- ]day\s+delivery\b|\bfast\s+shipping\b|包邮|免运费|顺丰|次日达|当日达|当天发货|24小时发货|极速发货"
         ),
         "support": ("shipping", "delivery", "包邮", "运费", "发货"),
+    },
+    {
+        "name": "award",
+        "triggers": ("award", "prize", "获奖", "金奖", "大奖"),
+        "pattern": r"\baward[- ]winning\b|\bwon\s+(?:an?\s+|the\s+)?(?:award|prize)\b|荣获[^，。！？]{0,12}(?:奖|金奖)|获奖(?:产品|无数)?|金奖产品",
+        "support": ("award", "prize", "奖"),
+    },
+    {
+        "name": "endorsement",
+        "triggers": ("recommend", "endorse", "推荐", "认可"),
+        "pattern": (
+            r"\b(?:doctors?|dentists?|dermatologists?|experts?|pediatricians?)[- ](?:recommended|approved|endorsed)\b"
+            r"|\brecommended\s+by\s+(?:doctors|dentists|dermatologists|experts|pediatricians)\b"
+            r"|(?:医生|专家|牙医|皮肤科医生|权威机构)(?:推荐|认可)"
+        ),
+        "support": ("recommended", "endorse", "推荐", "认可"),
+    },
+    {
+        "name": "eco",
+        "triggers": ("eco", "environment", "carbon", "环保", "零碳", "碳中和"),
+        "pattern": r"\beco[- ]friendly\b|\benvironmentally[- ]friendly\b|\bcarbon[- ]neutral\b|环保(?:材质|材料|面料)?|零碳|碳中和",
+        "support": ("eco", "recycled", "environment", "carbon", "环保", "再生", "可回收"),
     },
     {
         "name": "lifetime",
@@ -431,6 +481,17 @@ MATERIAL_CUES_AFTER_EN: tuple[str, ...] = (
 MATERIAL_CUES_BEFORE_ZH: tuple[str, ...] = ("采用", "选用", "精选", "由", "材质为", "面料为", "纯", "优质", "100%", "高品质", "进口")
 MATERIAL_CUES_AFTER_ZH: tuple[str, ...] = ("材质", "面料", "制成", "打造", "制作", "材料", "外壳", "机身", "制", "质地")
 
+# Attribute names that hold a model name or number ("model": "WH-1000XM5").
+MODEL_KEYS: tuple[str, ...] = ("model", "型号", "款号", "货号")
+# Leading letters of spec codes that look like model numbers but are not (IPX7, USB3, Wi-Fi 6 …).
+NOT_MODEL_PREFIXES: frozenset[str] = frozenset({
+    "ip", "ipx", "usb", "type", "wifi", "wi", "bt", "hdmi", "pd", "qc", "ddr", "lpddr", "gddr", "ufs", "nfc",
+    "lte", "mah", "cat", "rj", "aa", "aaa", "h", "x", "r", "pcie", "gen", "ac", "dc", "e", "vs", "no",
+})
+# Attribute names for sizes, and the letter sizes of clothing.
+SIZE_KEYS: tuple[str, ...] = ("size", "sizes", "尺码", "码数", "码")
+LETTER_SIZES: tuple[str, ...] = ("XXXL", "XXL", "XL", "XXS", "XS", "S", "M", "L", "2XL", "3XL", "4XL", "5XL")
+
 COLOUR_KEYS: tuple[str, ...] = ("colour", "color", "颜色", "顏色", "色彩", "配色")
 MATERIAL_KEYS: tuple[str, ...] = ("material", "fabric", "composition", "材质", "面料", "材料", "成分")
 
@@ -549,3 +610,23 @@ ABBREVIATIONS_EN: frozenset[str] = frozenset({
     "e.g.", "i.e.", "mr.", "mrs.", "ms.", "dr.", "vs.", "approx.", "no.", "incl.", "inc.", "ltd.", "co.", "st.",
     "ca.", "fig.", "max.", "min.", "dia.", "qty.", "est.", "etc.",
 })
+
+
+def unit_pattern(for_keys: bool = False) -> str:
+    """A regex alternation of every unit alias, longest first, each fenced so "5 GB" never matches "5 Gbps".
+
+    for_keys: leave out single CJK characters, which in an attribute *name* are words, not units.
+    """
+    parts = []
+    for alias in sorted(UNITS, key=len, reverse=True):
+        if for_keys and not alias.isascii() and len(alias) == 1:
+            continue
+        pat = re.escape(alias)
+        if alias in UNITS_ANY_CASE:
+            pat = f"(?i:{pat})"
+        if alias.isascii() and alias[-1].isalpha():
+            pat += "(?![A-Za-z])"
+        elif alias in UNIT_NOT_BEFORE:
+            pat += f"(?![{UNIT_NOT_BEFORE[alias]}])"
+        parts.append(pat)
+    return "|".join(parts)

@@ -1,0 +1,121 @@
+"""Generation throughput by batch size: bare batched `generate`, and through the cross-task batcher.
+
+    python -m bench.batching [--batches 1,8,32,64] [--requests 128] [--max-new-tokens 60]
+
+"bare" is one process calling Generator.generate on ready-made batches: the
+compute floor. "batcher" is what a gpu worker does: many task threads, each
+submitting one product's candidates (greedy + sampled, as the pipeline asks),
+gathered by workers/gpu/batcher.py into model calls of up to the batch size.
+The speed-up column is against batch 1 of the same kind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from bench.common import console, machine_info, print_table, write_results
+from schemas.events import Product
+from schemas.settings import get_settings
+
+SAMPLES = Path(__file__).resolve().parents[1] / "producers" / "samples" / "products.jsonl"
+
+
+def _products() -> list[Product]:
+    rows = [json.loads(line) for line in SAMPLES.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [Product.model_validate({k: v for k, v in r.items() if k in Product.model_fields}) for r in rows]
+
+
+def _requests(gen: Any, products: list[Product], n: int, candidates: int) -> list[list[Any]]:
+    """n requests in jobs of `candidates` (one job = one product's candidate set)."""
+    from workers.gpu.generate import candidate_decodings
+
+    jobs = []
+    for k in range((n + candidates - 1) // candidates):
+        product = products[k % len(products)]
+        decodings = candidate_decodings(candidates, temperature=0.8, top_p=0.92, seed=1000 + k)
+        jobs.append([gen.request(product, product.locale, d, key=(k, i)) for i, d in enumerate(decodings)])
+    return jobs
+
+
+def bare(gen: Any, jobs: list[list[Any]], batch: int, max_new_tokens: int) -> dict[str, float]:
+    flat = [r for job in jobs for r in job]
+    started = time.perf_counter()
+    outs = gen.generate(flat, max_new_tokens=max_new_tokens, batch_size=batch)
+    seconds = time.perf_counter() - started
+    return {"descriptions": len(outs), "seconds": seconds, "per_s": len(outs) / seconds,
+            "tokens_per_s": sum(o.new_tokens for o in outs) / seconds}
+
+
+def batched(gen: Any, jobs: list[list[Any]], batch: int, max_new_tokens: int, wait_ms: int) -> dict[str, float]:
+    from workers.gpu.batcher import Batcher
+
+    sizes: list[int] = []
+    b = Batcher({"generate": lambda reqs: gen.generate(reqs, max_new_tokens=max_new_tokens, batch_size=batch)},
+                max_batch=batch, max_wait=wait_ms / 1000,
+                on_batch=lambda kind, items, results, s: sizes.append(len(items)))
+    threads = max(2, 2 * -(-batch // len(jobs[0])))  # as the gpu worker sizes its pool
+    try:
+        started = time.perf_counter()
+        with ThreadPoolExecutor(threads) as pool:
+            outs = [o for res in pool.map(lambda job: b.submit("generate", job), jobs) for o in res]
+        seconds = time.perf_counter() - started
+    finally:
+        b.close()
+    return {"descriptions": len(outs), "seconds": seconds, "per_s": len(outs) / seconds,
+            "tokens_per_s": sum(o.new_tokens for o in outs) / seconds, "threads": threads,
+            "mean_batch": sum(sizes) / len(sizes)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batches", default="1,8,32,64")
+    parser.add_argument("--requests", type=int, default=128, help="descriptions generated per row")
+    parser.add_argument("--max-new-tokens", type=int, default=60)
+    parser.add_argument("--candidates", type=int, default=4)
+    parser.add_argument("--wait-ms", type=int, default=25)
+    parser.add_argument("--model", default=None, help="default: DESCFLOW_GENERATOR_MODEL")
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args(argv)
+
+    from workers.gpu.generate import Generator, ModelNotFound
+
+    settings = get_settings()
+    try:
+        gen = Generator(args.model or settings.generator_model, args.device or settings.device)
+    except ModelNotFound as exc:
+        console.print(f"[red]{exc}[/red]")
+        return 2
+    products = _products()
+    batches = [int(b) for b in args.batches.split(",")]
+    gen.generate(_requests(gen, products, 8, args.candidates)[0], max_new_tokens=8, batch_size=8)  # warm-up
+    rows, results = [], []
+    base: dict[str, float] = {}
+    with console.status("generating") as status:
+        for kind in ("bare", "batcher"):
+            for batch in batches:
+                status.update(f"{kind}, batch {batch}")
+                jobs = _requests(gen, products, args.requests, args.candidates)
+                r = (bare(gen, jobs, batch, args.max_new_tokens) if kind == "bare"
+                     else batched(gen, jobs, batch, args.max_new_tokens, args.wait_ms))
+                base.setdefault(kind, r["per_s"])
+                r.update(kind=kind, batch=batch, speedup=r["per_s"] / base[kind])
+                results.append(r)
+                rows.append([kind, batch, f"{r['per_s']:.1f}", f"{r['tokens_per_s']:.0f}", f"{r['speedup']:.1f}x",
+                             f"{r.get('mean_batch', batch):.1f}", f"{r['seconds']:.1f}"])
+    info = {**machine_info(), "model": gen.name, "device": str(gen.device), "max_new_tokens": args.max_new_tokens,
+            "candidates": args.candidates, "requests": args.requests, "wait_ms": args.wait_ms}
+    print_table(f"generation throughput ({gen.device}, {info['cores']} cores, {args.max_new_tokens} new tokens)",
+                ["kind", "batch", "descriptions/s", "tokens/s", "vs batch 1", "mean batch", "seconds"], rows)
+    path = write_results("batching", {"machine": info, "results": results}, args.out)
+    console.print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
