@@ -127,8 +127,11 @@ def webhook(
     except RuntimeError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
+    from workers.runtime import configure_logging
+
+    configure_logging()  # DESCFLOW_LOG_FORMAT, secrets masked; uvicorn's loggers go through it too
     uvicorn.run(api, host=host or settings.webhook_host, port=port or settings.webhook_port,
-                log_level=settings.log_level.lower())
+                log_level=settings.log_level.lower(), log_config=None)
 
 
 @app.command()
@@ -422,6 +425,11 @@ def status(
 
 dedup_app = typer.Typer(help="The catalog-wide near-duplicate index in Redis.", no_args_is_help=True)
 app.add_typer(dedup_app, name="dedup")
+
+from descflow.shop_cli import review_app, shop_app  # noqa: E402 - beside the other sub-apps
+
+app.add_typer(shop_app, name="shop")
+app.add_typer(review_app, name="review")
 
 
 @dedup_app.command("rebuild")

@@ -20,7 +20,8 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 
 from schemas.events import EventRejected, FieldError, ProductEvent, ReviewEvent, decode_event, parse_event
 from schemas.settings import Settings, get_settings
-from workers.store import Store
+from workers import logs
+from workers.store import RAW_LIMIT, Store
 
 log = logging.getLogger(__name__)
 
@@ -78,16 +79,28 @@ class Intake:
         try:
             event = parse_event(payload)
         except EventRejected as exc:
-            raw = json.dumps(payload, ensure_ascii=False, default=str)
+            try:
+                raw = json.dumps(payload, ensure_ascii=False, default=str)
+            except (RecursionError, ValueError) as dump_error:  # nested past the stack, or circular
+                raw = f"(payload not serialisable as JSON: {type(dump_error).__name__})"
             return self._reject(exc, raw, payload.get("event_id") if isinstance(payload, dict) else None)
         return self._accept(payload, event)
 
     def _reject(self, exc: EventRejected, raw: bytes | str, event_id: Any) -> Outcome:
-        event_id = event_id if isinstance(event_id, str) else None
-        self.store.record_rejected(self.source, [e.model_dump() for e in exc.errors], raw, event_id)
+        event_id = _storable(event_id) if isinstance(event_id, str) else None
+        if isinstance(raw, bytes):
+            raw = raw[:RAW_LIMIT].decode("utf-8", errors="replace")
+        errors = [{"field": _storable(e.field), "reason": _storable(e.reason)} for e in exc.errors]
+        self.store.record_rejected(self.source, errors, _storable(raw), event_id)
         return Outcome("rejected", event_id=event_id, errors=exc.errors, message=str(exc)[:500])
 
     def _accept(self, payload: dict[str, Any], event: ProductEvent | ReviewEvent) -> Outcome:
+        with logs.bind(event_id=event.event_id, product_id=event.product_id):  # the journey's first log lines
+            outcome = self._enqueue(payload, event)
+            log.info("%s %s from %s", outcome.status, event.event_type, self.source)
+            return outcome
+
+    def _enqueue(self, payload: dict[str, Any], event: ProductEvent | ReviewEvent) -> Outcome:
         task_id = uuid()  # stored before sending, so a fast worker never races the bookkeeping
         if not self.store.record_inbound(event, payload, self.source, task_id=task_id):
             return Outcome("duplicate", event_id=event.event_id, message="event_id already received")
@@ -102,6 +115,11 @@ class Intake:
             log.error("broker unavailable, event %s not accepted: %s", event.event_id, exc)
             raise QueueUnavailable(f"the queue is unavailable ({exc}); retry the delivery later") from exc
         return Outcome("accepted", event_id=event.event_id, task_id=task_id)
+
+
+def _storable(text: str) -> str:
+    """Text any database can keep: NUL (refused by PostgreSQL) and lone surrogates (not UTF-8) escaped."""
+    return text.replace("\x00", "\\u0000").encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _event_id_of(raw: bytes) -> str | None:

@@ -23,7 +23,6 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
     field_validator,
-    model_validator,
 )
 
 SCHEMA_VERSION = 1
@@ -37,6 +36,7 @@ MAX_ATTR_VALUE = 500
 MAX_LIST = 32
 MAX_URL = 2_048
 
+_AMOUNT = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
 _LOCALE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 
@@ -100,6 +100,11 @@ class Price(_Model):
     @field_validator("amount")
     @classmethod
     def _decimal(cls, value: str) -> str:
+        # Plain notation only: Decimal would also take '1e-999999999', whose fixed-point
+        # form is a billion characters long.
+        if not _AMOUNT.fullmatch(value):
+            raise ValueError("must be a decimal number written as a string, e.g. '19.99' (digits, one optional "
+                             "point, no exponent)")
         try:
             number = Decimal(value)
         except InvalidOperation:
@@ -124,6 +129,9 @@ class Product(_Model):
     price: Price | None = None
     attributes: dict[AttrName, AttrValue] = Field(default_factory=dict)
     seller_description: SellerText | None = None
+    merchant_description: SellerText | None = Field(
+        None, description="Text the merchant wrote for the product's locale: published as is and never "
+                          "replaced automatically (descflow's candidates go to review instead).")
     image_urls: Annotated[
         list[Annotated[str, StringConstraints(max_length=MAX_URL, pattern=r"^https?://\S+$")]],
         Field(max_length=MAX_LIST),
@@ -155,6 +163,13 @@ class Review(_Model):
     text: ReviewText
     locale: Locale | None = None
 
+    @field_validator("text")
+    @classmethod
+    def _has_words(cls, value: str) -> str:
+        if not re.search(r"\w", value):
+            raise ValueError("has no words in it (only punctuation or symbols)")
+        return value
+
 
 class _Envelope(_Model):
     event_id: Id = Field(description="The shop's own delivery id: the idempotency key.")
@@ -184,12 +199,6 @@ class ReviewEvent(_Envelope, Review):
 
     def review(self) -> Review:
         return Review.model_validate(self.model_dump(include=set(Review.model_fields)))
-
-    @model_validator(mode="after")
-    def _has_words(self) -> ReviewEvent:
-        if not re.search(r"\w", self.text):
-            raise ValueError("text has no words in it")
-        return self
 
 
 Event = Annotated[Union[ProductEvent, ReviewEvent], Field(discriminator="event_type")]
@@ -239,12 +248,37 @@ def _depth(value: Any, level: int = 0) -> int:
     return level
 
 
+def _unpaired_surrogate(value: Any, path: str = "") -> str | None:
+    """Path of the first string (key or value) with a lone UTF-16 surrogate, which no database can store."""
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return where or "(event)"
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                name = f"{where}.{key}" if where else str(key)
+                if isinstance(key, str) and _SURROGATE.search(key):
+                    return where or "(event)"
+                stack.append((child, name))
+        elif isinstance(item, list):
+            stack.extend((child, f"{where}.{i}" if where else str(i)) for i, child in enumerate(item))
+    return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def parse_event(payload: dict[str, Any]) -> ProductEvent | ReviewEvent:
-    """Validate a decoded JSON object as an event or raise EventRejected."""
+    """Validate a decoded JSON object as an event or raise EventRejected (and nothing else)."""
     if not isinstance(payload, dict):
         raise EventRejected.single("(event)", "must be a JSON object")
     if _depth(payload) > MAX_JSON_DEPTH:
         raise EventRejected.single("(event)", f"is nested deeper than {MAX_JSON_DEPTH} levels")
+    bad = _unpaired_surrogate(payload)
+    if bad is not None:
+        raise EventRejected.single(bad, "contains an unpaired UTF-16 surrogate (\\ud800-\\udfff): not valid text")
     event_type = payload.get("event_type")
     if event_type not in EVENT_TYPES:
         raise EventRejected.single(
@@ -267,14 +301,35 @@ def decode_event(raw: bytes) -> tuple[dict[str, Any], ProductEvent | ReviewEvent
     except UnicodeDecodeError as exc:
         raise EventRejected.single("(body)", f"is not valid UTF-8 (byte {exc.start})") from None
     try:
-        payload = json.loads(text, parse_constant=_reject_constant)
+        payload = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys)
+    except DuplicateKey as exc:
+        raise EventRejected.single(exc.key, "appears twice in one JSON object; send each field once") from None
+    except RecursionError:
+        raise EventRejected.single("(body)", f"is nested far deeper than {MAX_JSON_DEPTH} levels") from None
     except ValueError as exc:
-        raise EventRejected.single("(body)", f"is not valid JSON: {exc}") from None
+        raise EventRejected.single("(body)", f"is not valid JSON: {str(exc)[:200]}") from None
     return payload, parse_event(payload)
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
+
+
+class DuplicateKey(ValueError):
+    """Two values for one key: parsers disagree on which wins, so the event is ambiguous."""
+
+    def __init__(self, key: str):
+        self.key = key[:64]
+        super().__init__(key)
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise DuplicateKey(key)
+        out[key] = value
+    return out
 
 
 class DescriptionPublished(_Model):

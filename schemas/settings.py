@@ -123,6 +123,15 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr = Field(
         SecretStr(""), description="Shared secret for the X-Descflow-Signature HMAC; required by the webhook."
     )
+    webhook_tolerance_seconds: int = Field(
+        300, ge=1, le=86_400,
+        description="How far X-Descflow-Timestamp may be from now, seconds; older or later requests are refused "
+        "as replays (the timestamp is signed with the body).",
+    )
+    webhook_allow_body_only_signature: bool = Field(
+        False, description="Also accept the older signature over the body alone, without a timestamp; such a "
+        "request can be replayed by whoever captured it, so only for shops that cannot send the timestamp yet.",
+    )
     webhook_host: str = Field("127.0.0.1", description="Webhook bind address.")
     webhook_port: int = Field(8080, description="Webhook port.")
     callback_url: str = Field("", description="If set, every published description is POSTed here.")
@@ -133,6 +142,9 @@ class Settings(BaseSettings):
     flower_password: SecretStr = Field(SecretStr(""), description="Flower basic-auth password.")
     max_retries: int = Field(5, ge=0, le=50, description="Retries for a transient task failure before it is dead-lettered.")
     retry_backoff_max: int = Field(300, ge=1, description="Longest back-off between retries, seconds.")
+    shop_profile_ttl: float = Field(
+        5.0, ge=0, le=3600,
+        description="Seconds a worker keeps a shop's profile before reading it again; 0 = read on every task.")
     visibility_timeout: int = Field(
         3600, ge=60, description="Seconds before Redis redelivers an unacknowledged task; longer than any task."
     )
@@ -190,6 +202,47 @@ class Settings(BaseSettings):
         if self.broker_url.startswith("redis+socket://"):
             return "unix://" + self.broker_url[len("redis+socket://") :]
         return self.broker_url
+
+    @property
+    def broker_use_ssl(self) -> dict[str, object] | None:
+        """Celery's broker_use_ssl for a rediss:// broker: certificates verified unless the URL says otherwise.
+
+        kombu ignores the TLS options in the URL and, without this, connects with
+        certificate checks off; redis-py reads the same `ssl_cert_reqs`, `ssl_ca_certs`,
+        `ssl_certfile`, `ssl_keyfile` query parameters, so both clients agree.
+        """
+        import ssl
+        from urllib.parse import parse_qs, urlsplit
+
+        parts = urlsplit(self.broker_url)
+        if parts.scheme != "rediss":
+            return None
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        reqs = {"required": ssl.CERT_REQUIRED, "optional": ssl.CERT_OPTIONAL, "none": ssl.CERT_NONE}
+        wanted = query.get("ssl_cert_reqs", "required").lower().removeprefix("cert_")
+        if wanted not in reqs:
+            raise ValueError(f"DESCFLOW_BROKER_URL: ssl_cert_reqs={wanted!r}; use required, optional or none")
+        options: dict[str, object] = {"ssl_cert_reqs": reqs[wanted]}
+        for key in ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile"):
+            if query.get(key):
+                options[key] = query[key]
+        return options
+
+    @property
+    def secret_values(self) -> list[str]:
+        """Every configured secret, URL passwords included: what logs and dead letters must never show."""
+        from urllib.parse import unquote, urlsplit
+
+        values = [self.webhook_secret.get_secret_value(), self.callback_secret.get_secret_value(),
+                  self.flower_password.get_secret_value()]
+        for url in (self.broker_url, self.database_url, self.callback_url):
+            try:
+                password = urlsplit(url).password
+            except ValueError:
+                password = None
+            if password:
+                values += [password, unquote(password)]
+        return [v for v in dict.fromkeys(values) if v]
 
     @property
     def signing_secret(self) -> bytes:

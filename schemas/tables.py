@@ -161,6 +161,8 @@ class PublishedDescription(SQLModel, table=True):
                                   description="why this version: new product, product update, reviews: …")
     announced: bool = Field(default=False, description="written to the Redis stream")
     created_at: datetime = Field(default_factory=utcnow, index=True)
+    owner: Optional[str] = Field(default=None, max_length=16,
+                                 description="merchant: the shop's own text, never replaced automatically")
 
 
 class StageRun(SQLModel, table=True):
@@ -195,3 +197,37 @@ class FailedTask(SQLModel, table=True):
     status: str = Field(default="dead", max_length=16, index=True, description="dead or retried")
     first_seen: datetime = Field(default_factory=utcnow)
     last_seen: datetime = Field(default_factory=utcnow)
+
+
+class ShopProfileRow(SQLModel, table=True):
+    """A shop's controls (schemas.shop.ShopProfile), read by the pipeline on every task."""
+
+    __tablename__ = "shop_profiles"
+
+    shop_id: str = Field(primary_key=True, max_length=128)
+    data: dict = _json(dict)  # the validated schemas.shop.ShopProfile
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ReviewItem(SQLModel, table=True):
+    """A chosen candidate held for a person instead of published: the shop's policy or a merchant's own text."""
+
+    __tablename__ = "review_queue"
+    __table_args__ = (UniqueConstraint("event_id", "locale"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    shop_id: str = Field(max_length=128, index=True)
+    product_id: str = Field(max_length=128, index=True)
+    locale: str = Field(max_length=35)
+    event_id: str = Field(max_length=128)
+    candidate_id: Optional[int] = None
+    text: str = Field(sa_column=Column(Text))
+    scores: dict = _json(dict)
+    held_because: str = Field(max_length=300, description="policy review, fixes under auto-if-clean, merchant-owned")
+    reason: Optional[str] = Field(default=None, max_length=300, description="why this version was made")
+    status: str = Field(default="pending", max_length=16, index=True,
+                        description="pending, approved, rejected, edited, superseded")
+    note: Optional[str] = Field(default=None, max_length=300, description="why it was rejected")
+    published_id: Optional[int] = None
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    decided_at: Optional[datetime] = None

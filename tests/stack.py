@@ -15,7 +15,7 @@ import redis
 from descflow.services import WorkerProcess
 from producers.intake import Intake
 from schemas.settings import Settings
-from schemas.signing import SIGNATURE_HEADER, sign
+from schemas.signing import signature_headers
 from workers.store import Store
 
 SECRET = "test-webhook-secret"
@@ -34,7 +34,7 @@ class Stack:
 
     def signed(self, payload: dict[str, Any] | bytes) -> tuple[bytes, dict[str, str]]:
         body = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
-        return body, {SIGNATURE_HEADER: sign(SECRET.encode(), body), "Content-Type": "application/json"}
+        return body, {**signature_headers(SECRET.encode(), body), "Content-Type": "application/json"}
 
     def wait_for(self, condition: Callable[[], Any], timeout: float = 120.0, what: str = "condition") -> Any:
         deadline = time.monotonic() + timeout

@@ -66,10 +66,16 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     }
 
 
+def _tls(settings: Settings) -> dict[str, Any]:
+    """rediss:// brokers: kombu ignores the URL's TLS options, so they are passed explicitly."""
+    ssl = settings.broker_use_ssl
+    return {"broker_use_ssl": ssl, "redis_backend_use_ssl": ssl} if ssl is not None else {}
+
+
 def create_app(settings: Settings | None = None, *, with_tasks: bool = False) -> Celery:
     settings = settings or get_settings()
     celery = Celery("descflow", include=["workers.pipeline"] if with_tasks else [])
-    celery.conf.update(celery_config(settings))
+    celery.conf.update({**celery_config(settings), **_tls(settings)})
     return celery
 
 

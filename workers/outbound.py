@@ -9,7 +9,7 @@ import redis
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from schemas.events import DescriptionPublished
-from schemas.signing import SIGNATURE_HEADER, sign
+from schemas.signing import signature_headers
 from schemas.tables import PublishedDescription
 
 STREAM = "descflow:published"
@@ -43,9 +43,9 @@ class CallbackFailed(RuntimeError):
     reraise=True,
 )
 def post_callback(url: str, secret: bytes, event: DescriptionPublished, timeout: float = 10.0) -> None:
-    """POST the event, signed; retried with backoff on network errors and 5xx answers."""
+    """POST the event, signed with a fresh timestamp per attempt; retried with backoff on network errors and 5xx."""
     body = event.model_dump_json().encode()
-    headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body)}
+    headers = {"Content-Type": "application/json", **signature_headers(secret, body)}
     response = httpx.post(url, content=body, headers=headers, timeout=timeout)
     if response.status_code >= 500:
         raise CallbackFailed(f"callback {url} answered {response.status_code}")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import logging
 import os
 import sys
 import time
@@ -72,10 +71,14 @@ class StageTask(Task):
         self.retry_backoff_max = settings.retry_backoff_max
 
     def on_failure(self, exc: BaseException, task_id: str, args: tuple, kwargs: dict, einfo: Any) -> None:
+        # An error may quote a URL with its password (a broker or database connection error):
+        # dead letters are read by more people than the secrets are, so mask before storing.
+        secrets = get_runtime().settings.secret_values
         try:
             get_runtime().store.record_failure(
                 task_id=task_id, task=self.name, args=list(args), kwargs=dict(kwargs),
-                error=f"{type(exc).__name__}: {exc}"[:4000], traceback=str(einfo)[-8000:],
+                error=logs.mask_secrets(f"{type(exc).__name__}: {exc}", secrets)[:4000],
+                traceback=logs.mask_secrets(str(einfo), secrets)[-8000:],
                 attempts=self.request.retries + 1,
             )
         except Exception:  # the database may be the very thing that failed
@@ -190,16 +193,18 @@ def generate(self: Task, event_id: str, locale: str) -> int:
         return 0
     event = _product_event(event_id)
     product = rt.store.product_model(event.shop_id, event.product_id) or event.product()
+    from workers import shop
     from workers.gpu.generate import candidate_decodings
 
     gen, s = rt.generator, rt.settings
-    audience = product.audiences[0] if product.audiences else None
+    profile = shop.profile_for(rt, event.shop_id)  # tone, format, length, voice: read per task
+    audience = shop.audience(profile, product.audiences)
     highlights = _highlights(rt, event.shop_id, event.product_id)
     template = _seller_is_template(rt, event.shop_id, event.product_id, product.seller_description)
     decodings = candidate_decodings(s.candidates, temperature=s.temperature, top_p=s.top_p,
                                     seed=_seed(event_id, locale))
-    requests = [gen.request(product, locale, d, audience=audience, key=i, highlights=highlights,
-                            seller_is_template=template) for i, d in enumerate(decodings)]
+    requests = shop.requests(gen, product, locale, decodings, profile, audience=audience, highlights=highlights,
+                             seller_is_template=template)
     outputs = _batched(rt, "generate", requests)
     rows = [
         DescriptionCandidate(
@@ -232,6 +237,7 @@ def _rewriter(rt: Any) -> Any:
 @app.task(bind=True, base=StageTask, name="descflow.correct")
 @stage("correct")
 def correct(self: Task, event_id: str, locale: str) -> int:
+    from workers import shop
     from workers.gpu.correct import correct as correct_text
 
     rt = get_runtime()
@@ -241,8 +247,10 @@ def correct(self: Task, event_id: str, locale: str) -> int:
     event = _product_event(event_id)
     product = rt.store.product_model(event.shop_id, event.product_id) or event.product()
     rewriter = _rewriter(rt)
+    profile = shop.profile_for(rt, event.shop_id)
     for cand in todo:
-        fixed = correct_text(cand.raw_text, product, locale, rewriter)
+        fixed = correct_text(cand.raw_text, product, locale, rewriter, restricted_terms=profile.restricted_terms,
+                             preferred_terms=profile.preferred_terms)
         cand.text = fixed.text
         cand.issues = cand.issues + [f.model_dump(mode="json") for f in fixed.fixes]  # after generation's own
         cand.stage = "corrected"
@@ -296,6 +304,7 @@ def _seller_is_template(rt: Any, shop_id: str, product_id: str, seller_text: str
 
 def _rank(rt: Any, product: Any, locale: str, cands: list[DescriptionCandidate], highlights: Any) -> tuple[list, Any]:
     """Score one (product, locale)'s candidates; the best for the product's first audience (or overall)."""
+    from workers import shop
     from workers.gpu import rank as ranking
 
     audiences = [(c.decoding or {}).get("audience") for c in cands]
@@ -309,6 +318,7 @@ def _rank(rt: Any, product: Any, locale: str, cands: list[DescriptionCandidate],
         duplicate=[c.duplicate_of is not None for c in cands],  # each method applied its own threshold
         audiences=audiences, highlights=highlights, weights=rt.settings.rank_weights,
         audience_scorer=rt.audience if any(audiences) else None,
+        length_range=shop.length_range(shop.profile_for(rt, cands[0].shop_id), locale) if cands else None,
     )
     wanted = (locale, product.audiences[0] if product.audiences else None)
     return scored, ranking.best_per_audience(scored).get(wanted) or ranking.best(scored)
@@ -348,7 +358,7 @@ def publish(self: Task, event_id: str, locale: str) -> int:
         raise PermanentError(f"no chosen candidate for event {event_id!r} locale {locale}: rank has not run")
     row = _publish(rt, chosen[0], event_id, locale, _reason(event_id))
     rt.store.set_inbound(event_id, status="done")
-    return row.version
+    return row.version if row is not None else 0  # 0: held for review
 
 
 def _reason(event_id: str) -> str:
@@ -360,19 +370,63 @@ def _reason(event_id: str) -> str:
 
 
 def _publish(rt: Any, cand: DescriptionCandidate, event_id: str, locale: str, reason: str) -> Any:
-    """The next version, once per (event, locale); announced on the stream and to the callback once."""
+    """Publish the chosen candidate, or hold it for review (None) when the shop's policy or a merchant's text says so.
+
+    A merchant's own text (the product's merchant_description, or an edit in
+    review) goes out as a merchant-owned version, and no candidate replaces it
+    automatically: publish, review refresh and updates all hold theirs instead.
+    """
+    from workers import shop
+
+    done = rt.store.published_for(event_id, locale)
+    if done is not None:  # a redelivered task: finish announcing what it published
+        announce(rt, done)
+        return done if done.candidate_id == cand.id else None
+    current = rt.store.current_description(cand.shop_id, cand.product_id, locale)
+    product = rt.store.product_model(cand.shop_id, cand.product_id)
+    merchant = product.merchant_description if product is not None and product.locale == locale else None
+    if merchant and not (shop.merchant_owned(current) and current.text == merchant):
+        _hold(rt, cand, event_id, locale, reason, "the merchant wrote this product's description")  # first: kept
+        publish_version(rt, cand.shop_id, cand.product_id, locale, event_id, merchant, {}, None,
+                        "the merchant's own text", owner=shop.MERCHANT)
+        return None
+    why = shop.hold_reason(shop.profile_for(rt, cand.shop_id), cand, current)
+    if why:
+        _hold(rt, cand, event_id, locale, reason, why)
+        return None
+    return publish_version(rt, cand.shop_id, cand.product_id, locale, event_id, cand.text, cand.scores, cand.id,
+                           reason)
+
+
+def _hold(rt: Any, cand: DescriptionCandidate, event_id: str, locale: str, reason: str, why: str) -> None:
+    from schemas.tables import ReviewItem
+
+    item = rt.store.hold_for_review(ReviewItem(
+        shop_id=cand.shop_id, product_id=cand.product_id, locale=locale, event_id=event_id, candidate_id=cand.id,
+        text=cand.text, scores=cand.scores, held_because=why[:300], reason=reason[:300]))
+    log.info("held candidate %s of %s/%s for review (item %s): %s", cand.id, cand.product_id, locale, item.id, why)
+
+
+def publish_version(rt: Any, shop_id: str, product_id: str, locale: str, event_id: str, text: str,
+                    scores: dict[str, Any], candidate_id: int | None, reason: str, *, owner: str | None = None) -> Any:
+    """The next version, once per (event, locale), then announced: the one way a text goes out."""
+    row = rt.store.publish(shop_id=shop_id, product_id=product_id, locale=locale, event_id=event_id,
+                           text=text, scores=scores, candidate_id=candidate_id, reason=reason, owner=owner)
+    announce(rt, row)
+    return row
+
+
+def announce(rt: Any, row: Any) -> None:
+    """Into the catalog's dedup index, and once on the stream and to the callback."""
     from workers.outbound import add_to_stream, post_callback, to_event
 
-    row = rt.store.publish(shop_id=cand.shop_id, product_id=cand.product_id, locale=locale, event_id=event_id,
-                           text=cand.text, scores=cand.scores, candidate_id=cand.id, reason=reason)
-    rt.dedup.add(dedup_key(cand.shop_id, cand.product_id, locale), row.text)
+    rt.dedup.add(dedup_key(row.shop_id, row.product_id, row.locale), row.text)
     if not row.announced:
         out = to_event(row)
         add_to_stream(rt.redis, out)
         if rt.settings.callback_url:
             post_callback(rt.settings.callback_url, rt.settings.signing_secret, out)
         rt.store.mark_announced(row.id)
-    return row
 
 
 # ---- descriptions that follow the reviews ---------------------------------------------
@@ -449,7 +503,8 @@ def republish(self: Task, refresh_id: str, locale: str, candidate_id: int, reaso
     cand = rt.store.candidate(candidate_id)
     if cand is None:
         raise PermanentError(f"candidate {candidate_id} is gone; cannot republish for {refresh_id}")
-    return _publish(rt, cand, refresh_id, locale, reason).version
+    row = _publish(rt, cand, refresh_id, locale, reason)
+    return row.version if row is not None else 0  # 0: held for review (merchant's text, or the shop's policy)
 
 
 # ---- review path ----------------------------------------------------------------------

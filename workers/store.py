@@ -30,8 +30,10 @@ from schemas.tables import (
     ProductRow,
     PublishedDescription,
     RejectedEvent,
+    ReviewItem,
     ReviewRow,
     ReviewSentimentRow,
+    ShopProfileRow,
     StageRun,
     utcnow,
 )
@@ -281,7 +283,7 @@ class Store:
 
     def publish(
         self, *, shop_id: str, product_id: str, locale: str, event_id: str, text: str,
-        scores: dict[str, Any], candidate_id: int | None, reason: str | None = None,
+        scores: dict[str, Any], candidate_id: int | None, reason: str | None = None, owner: str | None = None,
     ) -> PublishedDescription:
         """Insert the next version once per (event, locale); a repeat returns the stored row."""
         for _ in range(5):
@@ -303,6 +305,7 @@ class Store:
                 row = PublishedDescription(
                     shop_id=shop_id, product_id=product_id, locale=locale, version=(current or 0) + 1,
                     text=text, scores=scores, event_id=event_id, candidate_id=candidate_id, reason=reason,
+                    owner=owner,
                 )
                 s.add(row)
                 try:
@@ -359,6 +362,94 @@ class Store:
                 row.review_state = state
                 s.add(row)
                 s.commit()
+
+    def published_for(self, event_id: str, locale: str) -> PublishedDescription | None:
+        """The version an event published for a locale, if it did."""
+        with self.session() as s:
+            return s.exec(select(PublishedDescription).where(
+                PublishedDescription.event_id == event_id, PublishedDescription.locale == locale)).first()
+
+    def current_description(self, shop_id: str, product_id: str, locale: str) -> PublishedDescription | None:
+        """The latest version of one (product, locale)."""
+        with self.session() as s:
+            return s.exec(
+                select(PublishedDescription).where(
+                    PublishedDescription.shop_id == shop_id, PublishedDescription.product_id == product_id,
+                    PublishedDescription.locale == locale,
+                ).order_by(PublishedDescription.version.desc())  # type: ignore[attr-defined]
+            ).first()
+
+    # ---- shop controls --------------------------------------------------------------
+
+    def shop_profile(self, shop_id: str) -> dict[str, Any] | None:
+        """The stored profile data (schemas.shop.ShopProfile), or None for a shop without one."""
+        with self.session() as s:
+            row = s.get(ShopProfileRow, shop_id)
+            return None if row is None else dict(row.data)
+
+    def save_shop_profile(self, shop_id: str, data: dict[str, Any]) -> None:
+        """Insert or replace a shop's profile; the caller has validated it."""
+        for _ in range(3):
+            with self.session() as s:
+                row = s.get(ShopProfileRow, shop_id) or ShopProfileRow(shop_id=shop_id)
+                row.data, row.updated_at = data, utcnow()
+                s.add(row)
+                try:
+                    s.commit()
+                    return
+                except IntegrityError:  # a concurrent first save of the same shop
+                    s.rollback()
+        raise RuntimeError(f"could not save the profile of shop {shop_id!r}")
+
+    def hold_for_review(self, item: ReviewItem) -> ReviewItem:
+        """Hold a candidate once per (event, locale); older pending items of the same (product, locale) are
+        superseded, so a person reviews only the newest text."""
+        with self.session() as s:
+            existing = s.exec(select(ReviewItem).where(
+                ReviewItem.event_id == item.event_id, ReviewItem.locale == item.locale)).first()
+            if existing is not None:
+                return existing
+            for old in s.exec(select(ReviewItem).where(
+                    ReviewItem.shop_id == item.shop_id, ReviewItem.product_id == item.product_id,
+                    ReviewItem.locale == item.locale, ReviewItem.status == "pending")):
+                old.status, old.decided_at, old.note = "superseded", utcnow(), f"a newer candidate ({item.event_id})"
+                s.add(old)
+            s.add(item)
+            try:
+                s.commit()
+            except IntegrityError:  # the same hold committed by a redelivered task
+                s.rollback()
+                return self.hold_for_review(item)
+            return item
+
+    def review_items(self, *, shop_id: str | None = None, status: str | None = "pending",
+                     product_id: str | None = None) -> list[ReviewItem]:
+        with self.session() as s:
+            query = select(ReviewItem).order_by(ReviewItem.id)
+            if shop_id:
+                query = query.where(ReviewItem.shop_id == shop_id)
+            if status:
+                query = query.where(ReviewItem.status == status)
+            if product_id:
+                query = query.where(ReviewItem.product_id == product_id)
+            return list(s.exec(query))
+
+    def review_item(self, item_id: int) -> ReviewItem | None:
+        with self.session() as s:
+            return s.get(ReviewItem, item_id)
+
+    def decide_review(self, item_id: int, status: str, *, note: str | None = None,
+                      published_id: int | None = None) -> ReviewItem | None:
+        """Record a decision on a pending item; None when it was no longer pending (decided by someone else)."""
+        with self.session() as s:
+            row = s.exec(select(ReviewItem).where(ReviewItem.id == item_id, ReviewItem.status == "pending")
+                         .with_for_update()).first()
+            if row is None:
+                return None
+            row.status, row.note, row.published_id, row.decided_at = status, note, published_id, utcnow()
+            s.add(row)
+            s.commit()
+            return row
 
     # ---- reviews ------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ import pytest
 from sqlmodel import select
 
 from descflow.services import free_port
-from schemas.signing import SIGNATURE_HEADER, verify
+from schemas.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from schemas.tables import PublishedDescription
 from tests.factories import product_event
 from tests.stack import SECRET, start_stack, stop_stack
@@ -32,7 +32,7 @@ class Receiver(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        ok = verify(CALLBACK_SECRET.encode(), body, self.headers.get(SIGNATURE_HEADER))
+        ok = verify(CALLBACK_SECRET.encode(), body, self.headers.get(SIGNATURE_HEADER), self.headers.get(TIMESTAMP_HEADER))
         Receiver.received.append((ok, json.loads(body)))
         self.send_response(204)
         self.end_headers()

@@ -172,3 +172,4 @@ def test_a_worker_logs_json_with_celerys_own_lines_in_it(tmp_path):
     records = [json.loads(x) for x in out.stderr.splitlines() if x.startswith("{")]
     assert any(r["logger"] == "celery.worker.consumer.connection" for r in records), out.stderr
     assert "topsecret" not in out.stderr and "redis://:***@redis" in out.stderr
+

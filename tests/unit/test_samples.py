@@ -7,7 +7,6 @@ import re
 import subprocess
 import sys
 from collections import Counter
-from datetime import datetime
 from pathlib import Path
 
 import pytest

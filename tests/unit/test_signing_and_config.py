@@ -7,18 +7,20 @@ from pydantic import ValidationError
 
 from schemas.settings import Settings
 from schemas.signing import sign, verify
+
+NOW = 1_767_225_600  # 2026-01-01T00:00:00Z
 from workers.app import ROUTES, celery_config, create_app
 
 
 def test_signature_round_trip_and_tamper():
     body = b'{"event_id": "e1"}'
-    header = sign(b"secret", body)
-    assert header.startswith("sha256=") and verify(b"secret", body, header)
-    assert not verify(b"secret", body + b" ", header)
-    assert not verify(b"other", body, header)
-    assert not verify(b"secret", body, None)
-    assert not verify(b"secret", body, header.replace("sha256=", "sha1="))
-    assert not verify(b"", body, sign(b"", body))
+    header = sign(b"secret", body, NOW)
+    assert header.startswith("sha256=") and verify(b"secret", body, header, str(NOW), now=NOW)
+    assert not verify(b"secret", body + b" ", header, str(NOW), now=NOW)
+    assert not verify(b"other", body, header, str(NOW), now=NOW)
+    assert not verify(b"secret", body, None, str(NOW), now=NOW)
+    assert not verify(b"secret", body, header.replace("sha256=", "sha1="), str(NOW), now=NOW)
+    assert not verify(b"", body, sign(b"", body, NOW), str(NOW), now=NOW)
 
 
 def test_settings_defaults_live_under_home(tmp_path):
@@ -55,3 +57,14 @@ def test_routes_put_model_stages_on_gpu():
         assert router.route({}, name)["queue"].name == queue
     assert {n for n, q in ROUTES.items() if q == "gpu"} == {"descflow.generate", "descflow.correct", "descflow.rank",
                                                          "descflow.refresh"}  # re-ranking rescores with the model
+
+
+def test_a_rediss_broker_verifies_certificates_in_celery():
+    """kombu ignores ssl_* options in the URL: without broker_use_ssl it would connect unverified."""
+    import ssl
+
+    secure = create_app(Settings(broker_url="rediss://:pw@redis.example:6380/0")).conf
+    assert secure.broker_use_ssl["ssl_cert_reqs"] == ssl.CERT_REQUIRED
+    relaxed = create_app(Settings(broker_url="rediss://redis.example:6380/0?ssl_cert_reqs=none")).conf
+    assert relaxed.broker_use_ssl["ssl_cert_reqs"] == ssl.CERT_NONE
+    assert not create_app(Settings(broker_url="redis://127.0.0.1:6379/0")).conf.broker_use_ssl  # Celery default: off

@@ -457,7 +457,7 @@ class TransformersSentiment(ClauseScoringBackend):
             self.network = AutoModelForSequenceClassification.from_pretrained(self.model_id)
         except OSError as exc:
             raise ValueError(f"cannot load sentiment model {self.model_id!r}: {exc}. Set DESCFLOW_SENTIMENT_MODEL "
-                             "to a local directory or a Hugging Face hub id of a sequence-classification model")
+                             "to a local directory or a Hugging Face hub id of a sequence-classification model") from exc
         self.network.to(self.device).eval()
         id2label = {int(k): v for k, v in self.network.config.id2label.items()}
         self.weights = torch.tensor(label_weights(id2label), dtype=torch.float32, device=self.device)

@@ -21,14 +21,15 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Callable, Iterable, Protocol, Sequence
+from typing import Callable, Iterable, Mapping, Protocol, Sequence
 
 from pydantic import BaseModel
 
 from schemas.events import Product
 from workers.gpu import lexicon as lex
 
-__all__ = ["Fix", "Correction", "Rewriter", "ChatRewriter", "correct", "rewrite_messages", "REWRITE_CODES"]
+__all__ = ["Fix", "Correction", "Rewriter", "ChatRewriter", "correct", "prefer_terms", "rewrite_messages",
+           "REWRITE_CODES"]
 
 
 class Fix(BaseModel):
@@ -1830,6 +1831,7 @@ def correct(
     rewriter: Rewriter | None = None,
     *,
     restricted_terms: Sequence[str] = (),
+    preferred_terms: Mapping[str, str] | None = None,
     max_rewrites: int = 2,
 ) -> Correction:
     """Correct one candidate for `product` in `locale`; every change is listed in `fixes`.
@@ -1838,8 +1840,13 @@ def correct(
     generator) the issues they found are handed to it, and its text is checked
     by the same rules again, up to `max_rewrites` times: what the rewrite gets
     wrong is fixed by the rules, and a rewrite that leaves nothing is dropped
-    in favour of the rule fixes.
+    in favour of the rule fixes.  Last, the shop's preferred terms replace
+    their synonyms (`prefer_terms`), each replacement a `preferred_term` fix.
     """
+    if preferred_terms:
+        done = correct(text, product, locale, rewriter, restricted_terms=restricted_terms, max_rewrites=max_rewrites)
+        preferred = prefer_terms(done.text, preferred_terms)
+        return Correction(text=preferred.text, fixes=done.fixes + preferred.fixes)
     result = _correct_rules(text, product, locale, restricted_terms)
     if rewriter is None:
         return result
@@ -1866,3 +1873,49 @@ def correct(
         result, current = checked, new
         issues = [f for f in found if f.code in REWRITE_CODES]
     return Correction(text=result.text, fixes=fixes)
+
+
+# ---------------------------------------------------------------------------
+# The shop's preferred wording
+# ---------------------------------------------------------------------------
+
+
+def _term_pattern(term: str) -> str:
+    """Latin terms match whole words only ("tee" not in "teeth"); Chinese terms anywhere."""
+    body = re.escape(term).replace(r"\ ", r"\s+")
+    return body if _CJK_RE.search(term) else rf"(?<![\w-]){body}(?![\w-])"
+
+
+def _match_case(found: str, repl: str) -> str:
+    if found[:1].isupper() and repl[:1].islower():
+        return repl[:1].upper() + repl[1:]
+    return repl
+
+
+def prefer_terms(text: str, preferred: Mapping[str, str]) -> Correction:
+    """Replace each synonym with the shop's preferred term; every replacement is a `preferred_term` fix.
+
+    A synonym inside the preferred term itself (耳机 in 蓝牙耳机) is left alone,
+    so a text already in the shop's words is unchanged; spans point into `text`.
+    """
+    terms = {k: v for k, v in preferred.items() if k.strip() and v.strip()}
+    if not terms:
+        return Correction(text=text, fixes=[])
+    lookup = {k.casefold(): v for k, v in terms.items()}
+    synonyms = re.compile("|".join(_term_pattern(k) for k in sorted(terms, key=len, reverse=True)), re.IGNORECASE)
+    keep = re.compile("|".join(_term_pattern(v) for v in sorted(set(terms.values()), key=len, reverse=True)),
+                      re.IGNORECASE)
+    protected = [m.span() for m in keep.finditer(text)]
+    out: list[str] = []
+    fixes: list[Fix] = []
+    last = 0
+    for m in synonyms.finditer(text):
+        if any(a < m.end() and m.start() < b for a, b in protected):
+            continue
+        repl = _match_case(m.group(), lookup[" ".join(m.group().split()).casefold()])
+        out.append(text[last:m.start()] + repl)
+        last = m.end()
+        fixes.append(Fix(code="preferred_term", before=m.group(), after=repl, span=m.span(),
+                         detail=f"the shop writes {repl!r} for {m.group()!r}"))
+    out.append(text[last:])
+    return Correction(text="".join(out), fixes=fixes)

@@ -600,7 +600,7 @@ DANGLING_EN: frozenset[str] = frozenset({
     "a", "an", "the", "and", "or", "but", "with", "of", "to", "for", "in", "on", "at", "by", "from", "that",
     "which", "your", "our", "its", "is", "are", "was", "were", "be", "this", "as", "than", "most", "very",
     "so", "simply", "truly", "really", "just", "quite", "absolutely", "it's", "it’s", "that's", "that’s",
-    "makes", "make", "feel", "feels", "look", "looks", "rated", "our",
+    "makes", "make", "feel", "feels", "look", "looks", "rated",
 })
 LEADING_BAD_EN: frozenset[str] = frozenset({
     "and", "or", "but", "with", "of", "to", "in", "for", "than", "by", "as", "from", "on", "at",

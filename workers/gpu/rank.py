@@ -79,15 +79,16 @@ def text_length(text: str, locale: str) -> int:
     return len(_CJK.findall(text)) if length_target(locale)[2] == "characters" else len(text.split())
 
 
-def length_band(locale: str) -> tuple[int, int]:
-    lo, hi, _ = length_target(locale)
+def length_band(locale: str, target: tuple[int, int] | None = None) -> tuple[int, int]:
+    """The band that scores 1; target: the shop's own (fewest, most), else the locale's default."""
+    lo, hi = target if target is not None else length_target(locale)[:2]
     return round(lo * LENGTH_SLACK[0]), round(hi * LENGTH_SLACK[1])
 
 
-def length_fit(text: str, locale: str) -> float:
-    """1 inside the locale's band, decaying linearly outside it."""
+def length_fit(text: str, locale: str, target: tuple[int, int] | None = None) -> float:
+    """1 inside the locale's band (or the shop's), decaying linearly outside it."""
     n = text_length(text, locale)
-    lo, hi = length_band(locale)
+    lo, hi = length_band(locale, target)
     if n == 0:
         return 0.0
     if lo <= n <= hi:
@@ -181,12 +182,14 @@ def score(
     highlights: ReviewHighlights | None = None,
     audience_scorer: AudienceScorer | None = None,
     weights: RankWeights | Mapping[str, float] | None = None,
+    length_range: tuple[int, int] | None = None,
 ) -> list[Scored]:
     """Score every candidate of one (product, locale).
 
     audiences: the audience each candidate was written for (None: none; the
     audience signal then drops out). highlights: ReviewHighlights.from_rows of
     the product's aspect rows. weights: default DESCFLOW_RANK_WEIGHTS.
+    length_range: the shop's target (fewest, most) for the locale; None: the locale's default.
     """
     n = len(texts)
     for name, seq in (("loglik", loglik), ("issues", issues), ("similarity", similarity), ("duplicate", duplicate)):
@@ -200,7 +203,7 @@ def score(
     if any(a for a in auds):
         fits = (audience_scorer or default_scorer(get_settings().embedding_model)).fit(texts, auds, locale)
     out = []
-    lo, hi = length_band(locale)
+    lo, hi = length_band(locale, length_range)
     unit = length_target(locale)[2]
     for i, text in enumerate(texts):
         codes = [str(fix.get("code")) for fix in issues[i] if fix.get("code") in FACT_CODES]
@@ -215,7 +218,7 @@ def score(
             "review_alignment": align.score if align else None,
             "audience": fits[i].score,
             "novelty": 1.0 - (similarity[i] or 0.0),
-            "length": length_fit(text, locale),
+            "length": length_fit(text, locale, length_range),
         }
         applied = {k: v for k, v in parts.items() if v is not None and w.get(k, 0.0) > 0}
         weight_sum = sum(w[k] for k in applied)
