@@ -55,9 +55,12 @@ def batched(gen: Any, jobs: list[list[Any]], batch: int, max_new_tokens: int, wa
     from workers.gpu.batcher import Batcher
 
     sizes: list[int] = []
+    from workers.gpu.generate import tune_model_thread
+
     b = Batcher({"generate": lambda reqs: gen.generate(reqs, max_new_tokens=max_new_tokens, batch_size=batch)},
                 max_batch=batch, max_wait=wait_ms / 1000,
-                on_batch=lambda kind, items, results, s: sizes.append(len(items)))
+                on_batch=lambda kind, items, results, s: sizes.append(len(items)),
+                on_start=lambda: tune_model_thread(gen.device))  # as the gpu worker's batcher
     threads = max(2, 2 * -(-batch // len(jobs[0])))  # as the gpu worker sizes its pool
     try:
         started = time.perf_counter()

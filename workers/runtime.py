@@ -63,6 +63,7 @@ class Runtime:
     def batcher(self) -> Batcher:
         """One model thread for the process: every task's generation and scoring requests, batched together."""
         from workers.gpu.batcher import Batcher
+        from workers.gpu.generate import tune_model_thread
 
         gen, s = self.generator, self.settings
         return Batcher(
@@ -71,6 +72,7 @@ class Runtime:
                 "score": lambda pairs: gen.score_pairs(pairs, batch_size=s.batch_size),
             },
             max_batch=s.batch_size, max_wait=s.batch_wait_ms / 1000, on_batch=_observe_batch,
+            on_start=lambda: tune_model_thread(gen.device),
         )
 
     @cached_property

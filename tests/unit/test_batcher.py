@@ -146,3 +146,19 @@ def test_observer_sees_every_batch_and_its_failure_does_not_fail_the_batch() -> 
     finally:
         b.close()
     assert seen == [("double", 3)]
+
+
+def test_the_start_hook_runs_in_the_model_thread_before_any_batch() -> None:
+    seen: list[str] = []
+
+    def run(items: list[int]) -> list[int]:
+        seen.append(f"batch in {threading.current_thread().name}")
+        return items
+
+    b = Batcher({"echo": run}, max_batch=4, max_wait=0.0, name="model-thread",
+                on_start=lambda: seen.append(f"start in {threading.current_thread().name}"))
+    try:
+        assert b.submit("echo", [1]) == [1]
+    finally:
+        b.close()
+    assert seen == ["start in model-thread", "batch in model-thread"]

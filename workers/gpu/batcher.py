@@ -53,13 +53,15 @@ class Batcher:
     """
 
     def __init__(self, runners: Mapping[str, Runner], *, max_batch: int, max_wait: float,
-                 on_batch: BatchObserver | None = None, name: str = "descflow-batcher"):
+                 on_batch: BatchObserver | None = None, on_start: Callable[[], None] | None = None,
+                 name: str = "descflow-batcher"):
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         self.runners = dict(runners)
         self.max_batch = max_batch
         self.max_wait = max_wait
         self.on_batch = on_batch
+        self.on_start = on_start  # runs first in the model thread: per-thread library settings go here
         self._jobs: deque[_Job] = deque()
         self._cv = threading.Condition()
         self._closed = False
@@ -137,6 +139,11 @@ class Batcher:
             return taken
 
     def _loop(self) -> None:
+        if self.on_start is not None:
+            try:
+                self.on_start()
+            except Exception:  # noqa: BLE001 - a tuning hook must not stop the model thread
+                log.exception("batcher start hook failed")
         while True:
             jobs = self._take()
             if not jobs:
