@@ -68,7 +68,7 @@ def run_demo(console: Console, *, fresh: bool = True) -> int:
         with console.status("starting workers (the gpu worker loads the model)…"):
             for w in workers:
                 w.wait_ready()
-        console.print("workers ready: gpu@demo (solo), cpu@demo (prefork ×2); logs in " + str(logs))
+        console.print("workers ready: gpu@demo (threads, batched), cpu@demo (prefork ×2); logs in " + str(logs))
 
         intake = Intake(settings, source="replay")
         started = time.monotonic()

@@ -612,7 +612,7 @@ def _after_fork(**_: Any) -> None:
 
 
 @signals.worker_ready.connect
-def _warm_solo(sender: Any = None, **_: Any) -> None:
+def _warm_in_process(sender: Any = None, **_: Any) -> None:
     pool = getattr(getattr(sender, "controller", None), "pool_cls", None)
     if _consumes_gpu() and "prefork" not in str(pool).lower():
         get_runtime().batcher  # noqa: B018 - solo/threads: this process runs the tasks; loads the model once
