@@ -74,29 +74,24 @@ def load_alexa() -> list[Row]:
     return rows
 
 
-def load_shopping() -> list[Row]:
-    _need(SHOPPING)
+def _labelled_csv(path: Path, skip_category: str | None = None) -> list[Row]:
+    """A review/label CSV of the Chinese sets; label "1" is positive."""
+    _need(path)
     rows = []
-    with SHOPPING.open(encoding="utf-8-sig", newline="") as f:
+    with path.open(encoding="utf-8-sig", newline="") as f:
         for row in csv.DictReader(f):
             text = _clean(row["review"])
-            if text and row["cat"] != "酒店":
+            if text and (skip_category is None or row["cat"] != skip_category):
                 rows.append((text, int(row["label"] == "1")))
     return rows
+
+
+def load_shopping() -> list[Row]:
+    return _labelled_csv(SHOPPING, skip_category="酒店")  # hotel reviews are not shopping
 
 
 def load_waimai() -> list[Row]:
-    _need(WAIMAI)
-    rows = []
-    with WAIMAI.open(encoding="utf-8-sig", newline="") as f:
-        for row in csv.DictReader(f):
-            text = _clean(row["review"])
-            if text:
-                rows.append((text, int(row["label"] == "1")))
-    return rows
-
-
-_SPACE = re.compile(r"\s+")
+    return _labelled_csv(WAIMAI)
 
 
 def dedupe(rows: Iterable[Row]) -> tuple[list[Row], int]:

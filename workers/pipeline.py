@@ -297,7 +297,7 @@ def _highlights(rt: Any, shop_id: str, product_id: str) -> Any:
 
 def _seller_is_template(rt: Any, shop_id: str, product_id: str, seller_text: str | None) -> bool:
     """The same seller text across many of the shop's products is boilerplate: not copied into prompts."""
-    if not seller_text or not hasattr(rt.dedup, "seller_template"):
+    if not seller_text:
         return False
     return bool(rt.dedup.seller_template(shop_id, product_id, seller_text))
 
@@ -582,10 +582,12 @@ def _maybe_refresh(rt: Any, shop_id: str, product_id: str, summary: Any) -> None
     product = rt.store.get_product(shop_id, product_id)
     if product is None or not rt.store.current_descriptions(shop_id, product_id):
         return  # nothing published yet: the first generation reads the reviews anyway
-    highlights = _highlights(rt, shop_id, product_id)
+    from workers.gpu.prompt import ReviewHighlights
+
+    highlights = ReviewHighlights.from_counts(summary.aspects)  # the counts just written: no second read
     state = ReviewState.of(review_count=summary.review_count, sentiment_mean=summary.sentiment_mean,
-                           praised=[o.aspect for o in highlights.praised] if highlights else [],
-                           criticised=[o.aspect for o in highlights.criticised] if highlights else [])
+                           praised=[o.aspect for o in highlights.praised],
+                           criticised=[o.aspect for o in highlights.criticised])
     s = rt.settings
     policy = RefreshPolicy(every_reviews=s.refresh_every_reviews, sentiment_shift=s.refresh_sentiment_shift,
                            min_reviews=s.refresh_min_reviews)
