@@ -94,6 +94,9 @@ def load_waimai() -> list[Row]:
     return _labelled_csv(WAIMAI)
 
 
+_SPACE = re.compile(r"\s+")
+
+
 def dedupe(rows: Iterable[Row]) -> tuple[list[Row], int]:
     """One row per normalised text; texts carrying both labels are dropped. Returns (rows, dropped)."""
     labels: dict[str, set[int]] = {}
