@@ -139,7 +139,7 @@ def publish(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSONL file, one event per line.")],
 ) -> None:
     """Replay events from a JSONL file; bad lines are reported and skipped."""
-    from producers.intake import Intake, QueueUnavailable
+    from producers.intake import Intake, Unavailable
     from producers.replay import replay
 
     intake = Intake(_settings(), source="replay")
@@ -154,8 +154,10 @@ def publish(
 
         try:
             summary = replay(file, intake, on_line)
-        except QueueUnavailable as exc:
-            console.print(f"[red]{exc}[/red]")
+        except Unavailable as exc:
+            console.print(f"[red]{exc}[/red] (gave up after DESCFLOW_PRODUCER_RETRY_SECONDS="
+                          f"{intake.settings.producer_retry_seconds:g}; lines before it were taken, a replay "
+                          "of the file skips them as duplicates)")
             raise typer.Exit(1) from None
     table = Table(title=f"{file.name}: {summary.total} lines")
     table.add_column("outcome")
@@ -334,7 +336,12 @@ def retry(
     from workers.app import create_app
     from workers.store import Store
 
+    import redis
+
+    from workers import deadletters
+
     store = Store(settings.database_url)
+    deadletters.drain(store, redis.Redis.from_url(settings.redis_url))  # letters written while the database was down
     rows = store.failed_tasks(task=task, ids=ids)
     table = Table(title=f"dead letters ({len(rows)})")
     for col in ("id", "task", "args", "attempts", "last seen", "error"):
@@ -350,7 +357,8 @@ def retry(
         raise typer.Exit(2)
     celery = create_app(settings)
     for r in rows:
-        celery.send_task(r.task, args=r.args, kwargs=r.kwargs)
+        # With the rest of its chain: a product stage re-run alone would stop there, unpublished.
+        celery.send_task(r.task, args=r.args, kwargs=r.kwargs, chain=r.chain or None)
         store.set_failed_status(r.id, "retried")  # type: ignore[arg-type]
     console.print(f"re-sent {len(rows)} task(s)")
 

@@ -41,11 +41,16 @@ def redis_alive(url: str, timeout: float = 0.5) -> bool:
 
 
 class LocalRedis:
-    """A throwaway redis-server on 127.0.0.1 that keeps nothing on disk."""
+    """A redis-server on 127.0.0.1: throwaway, or persistent (append-only file) so that it can be restarted.
 
-    def __init__(self, workdir: Path, port: int | None = None):
+    A broker that keeps nothing on disk loses every queued task when it stops;
+    `persistent=True` is what production runs (compose.yaml sets appendonly too).
+    """
+
+    def __init__(self, workdir: Path, port: int | None = None, *, persistent: bool = False):
         self.workdir = workdir
         self.port = port or free_port()
+        self.persistent = persistent
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -54,8 +59,9 @@ class LocalRedis:
 
     def start(self, timeout: float = 10.0) -> LocalRedis:
         self.workdir.mkdir(parents=True, exist_ok=True)
+        durability = ["--appendonly", "yes", "--appendfsync", "always"] if self.persistent else ["--appendonly", "no"]
         cmd = [redis_server_binary(), "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
-               "--appendonly", "no", "--dir", str(self.workdir), "--maxmemory-policy", "noeviction"]
+               *durability, "--dir", str(self.workdir), "--maxmemory-policy", "noeviction"]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -98,6 +104,7 @@ class WorkerProcess:
         cmd = [sys.executable, "-m", "descflow.cli", "worker", "--queues", self.queues, "--name", self.name,
                "--concurrency", str(self.concurrency)]
         self._log = self.log_path.open("ab")
+        self._log_start = self._log.tell()  # a restarted worker appends: look for its own "ready"
         self.proc = subprocess.Popen(cmd, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         return self
@@ -108,7 +115,7 @@ class WorkerProcess:
         while time.monotonic() < deadline:
             if self.proc is None or self.proc.poll() is not None:
                 raise RuntimeError(f"worker {self.queues} exited early:\n{self.tail()}")
-            if b" ready." in self.log_path.read_bytes():
+            if b" ready." in self.log_path.read_bytes()[self._log_start:]:
                 return self
             time.sleep(0.2)
         raise RuntimeError(f"worker {self.queues} not ready within {timeout} s:\n{self.tail()}")

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from producers.intake import Intake, Outcome, QueueUnavailable
+from producers.intake import DatabaseUnavailable, Intake, Outcome, QueueUnavailable, Unavailable
 from schemas.settings import Settings
 
-__all__ = ["Intake", "Outcome", "QueueUnavailable", "publish"]
+__all__ = ["DatabaseUnavailable", "Intake", "Outcome", "QueueUnavailable", "Unavailable", "publish"]
 
 _default: Intake | None = None
 
 
 def publish(event: dict[str, Any], settings: Settings | None = None) -> Outcome:
-    """Validate, record and enqueue one event; raises QueueUnavailable when Redis is down."""
+    """Validate, record and enqueue one event; raises Unavailable (QueueUnavailable, DatabaseUnavailable)
+    when Redis or the database is down."""
     global _default
     if settings is not None:
         return Intake(settings, source="api").submit(event)

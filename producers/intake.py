@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
+import sqlalchemy.exc
 from celery import Celery
 from kombu.utils.uuid import uuid
 from kombu.exceptions import OperationalError as KombuOperationalError
@@ -47,8 +48,20 @@ class Outcome:
         return out
 
 
-class QueueUnavailable(RuntimeError):
-    """The broker refused the message; the caller should retry later."""
+class Unavailable(RuntimeError):
+    """Nothing was accepted because a service behind the door is down; the caller should deliver again later."""
+
+
+class QueueUnavailable(Unavailable):
+    """The broker refused the message."""
+
+
+class DatabaseUnavailable(Unavailable):
+    """The database could not record the event (or its rejection)."""
+
+
+# What a database that is down, restarting or unreachable raises; a bad statement is not among them.
+_DATABASE_DOWN = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
 
 
 class Intake:
@@ -67,15 +80,15 @@ class Intake:
         return create_app(self.settings)
 
     def submit_raw(self, raw: bytes) -> Outcome:
-        """Bytes as received on the wire (webhook body, one JSONL line)."""
+        """Bytes as received on the wire (webhook body, one JSONL line). Raises Unavailable."""
         try:
             payload, event = decode_event(raw)
         except EventRejected as exc:
-            return self._reject(exc, raw, _event_id_of(raw))
-        return self._accept(payload, event)
+            return self._guarded(self._reject, exc, raw, _event_id_of(raw))
+        return self._guarded(self._accept, payload, event)
 
     def submit(self, payload: dict[str, Any]) -> Outcome:
-        """An already-decoded JSON object (Python API)."""
+        """An already-decoded JSON object (Python API). Raises Unavailable."""
         try:
             event = parse_event(payload)
         except EventRejected as exc:
@@ -83,8 +96,17 @@ class Intake:
                 raw = json.dumps(payload, ensure_ascii=False, default=str)
             except (RecursionError, ValueError) as dump_error:  # nested past the stack, or circular
                 raw = f"(payload not serialisable as JSON: {type(dump_error).__name__})"
-            return self._reject(exc, raw, payload.get("event_id") if isinstance(payload, dict) else None)
-        return self._accept(payload, event)
+            return self._guarded(self._reject, exc, raw, payload.get("event_id") if isinstance(payload, dict) else None)
+        return self._guarded(self._accept, payload, event)
+
+    def _guarded(self, step: Any, *args: Any) -> Outcome:
+        """A database that is down refuses the delivery (503 on the webhook) rather than failing it."""
+        try:
+            return step(*args)
+        except _DATABASE_DOWN as exc:
+            log.error("database unavailable, event not taken: %s", logs.mask_secrets(str(exc).splitlines()[0],
+                                                                                     self.settings.secret_values))
+            raise DatabaseUnavailable("the database is unavailable; retry the delivery later") from exc
 
     def _reject(self, exc: EventRejected, raw: bytes | str, event_id: Any) -> Outcome:
         event_id = _storable(event_id) if isinstance(event_id, str) else None

@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from producers.intake import Intake, QueueUnavailable
+from producers.intake import Intake, Unavailable
 from schemas.events import MAX_PAYLOAD_BYTES
 from schemas.settings import Settings, get_settings
 from schemas.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureInvalid, check
@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return refused
         try:
             outcome = await run_in_threadpool(intake.submit_raw, body)
-        except QueueUnavailable as exc:
+        except Unavailable as exc:
             return JSONResponse({"status": "unavailable", "message": str(exc)}, 503, headers={"Retry-After": "5"})
         return JSONResponse(outcome.as_dict(), STATUS_CODES[outcome.status])
 

@@ -134,20 +134,28 @@ class Settings(BaseSettings):
     )
     webhook_host: str = Field("127.0.0.1", description="Webhook bind address.")
     webhook_port: int = Field(8080, description="Webhook port.")
+    producer_retry_seconds: float = Field(
+        120.0, ge=0, le=86400,
+        description="How long `descflow publish` re-sends a line while Redis or the database is down; 0: stop at "
+                    "the first refusal.")
     callback_url: str = Field("", description="If set, every published description is POSTed here.")
     callback_secret: SecretStr = Field(
         SecretStr(""), description="HMAC secret for callback signatures; defaults to the webhook secret."
     )
     flower_user: str = Field("", description="Flower basic-auth user.")
     flower_password: SecretStr = Field(SecretStr(""), description="Flower basic-auth password.")
-    max_retries: int = Field(5, ge=0, le=50, description="Retries for a transient task failure before it is dead-lettered.")
+    max_retries: int = Field(
+        10, ge=0, le=50,
+        description="Retries for a transient task failure before it is dead-lettered (10 with the default "
+                    "back-off ride out a database or broker outage of several minutes).")
     retry_backoff_max: int = Field(300, ge=1, description="Longest back-off between retries, seconds.")
     shop_profile_ttl: float = Field(
         5.0, ge=0, le=3600,
         description="Seconds a worker keeps a shop's profile before reading it again; 0 = read on every task.")
     visibility_timeout: int = Field(
-        3600, ge=60, description="Seconds before Redis redelivers an unacknowledged task; longer than any task."
-    )
+        3600, ge=5,
+        description="Seconds before Redis redelivers an unacknowledged task (also how long a killed worker's "
+                    "tasks wait to run again); longer than any task and than the retry back-off.")
     task_soft_time_limit: int = Field(600, ge=10, description="Soft time limit of a task, seconds (prefork).")
     cpu_concurrency: int = Field(0, ge=0, description="cpu worker processes; 0 means one per core.")
     log_level: str = Field("INFO", description="Log level of workers and the webhook.")
@@ -182,6 +190,16 @@ class Settings(BaseSettings):
         if not value.startswith(("redis://", "rediss://", "redis+socket://", "unix://")):
             raise ValueError("must be a Redis URL (redis://, rediss:// or redis+socket://)")
         return value
+
+    @model_validator(mode="after")
+    def _backoff_within_visibility(self) -> Settings:
+        # A retry waits in the worker, unacknowledged, for its back-off: past the
+        # visibility timeout Redis hands it to another worker as well.
+        if self.retry_backoff_max >= self.visibility_timeout:
+            raise ValueError(
+                f"DESCFLOW_RETRY_BACKOFF_MAX ({self.retry_backoff_max} s) must be below DESCFLOW_VISIBILITY_TIMEOUT "
+                f"({self.visibility_timeout} s), or retried tasks are delivered twice")
+        return self
 
     @model_validator(mode="after")
     def _defaults_under_home(self) -> Settings:

@@ -193,6 +193,9 @@ class FailedTask(SQLModel, table=True):
     kwargs: dict = _json(dict)
     error: str = Field(sa_column=Column(Text))
     traceback: str = Field(default="", sa_column=Column(Text))
+    chain: Optional[list] = Field(
+        default=None, sa_column=Column(JSON, nullable=True),
+        description="the stages that were to follow (Celery signatures), sent again with the task on retry")
     attempts: int = 1
     status: str = Field(default="dead", max_length=16, index=True, description="dead or retried")
     first_seen: datetime = Field(default_factory=utcnow)

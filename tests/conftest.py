@@ -87,3 +87,17 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The fault suite's figures (tests/integration/test_faults.py), when it ran."""
+    import sys
+
+    kit = sys.modules.get("tests.faultkit")
+    if kit is None or not kit.FIGURES:
+        return
+    terminalreporter.section("fault suite: events through faults")
+    terminalreporter.write_line(kit.figures_table())
+    ARTIFACTS.mkdir(exist_ok=True)
+    kit.write_figures(ARTIFACTS / "fault-figures.json")
+    terminalreporter.write_line(f"(also in {ARTIFACTS / 'fault-figures.json'})")

@@ -28,6 +28,15 @@ class Stack:
     redis: redis.Redis
     workers: dict[str, WorkerProcess]
     log_dir: Path
+    env: dict[str, str]
+
+    def restart(self, name: str, *, kill: bool = False) -> WorkerProcess:
+        """A new worker process in place of the old one: killed at once (SIGKILL), or stopped warm."""
+        old = self.workers[name]
+        old.kill() if kill else old.stop()
+        new = WorkerProcess(old.queues, self.env, self.log_dir / f"{name}.log", concurrency=old.concurrency)
+        self.workers[name] = new.start().wait_ready(timeout=120)
+        return new
 
     def intake(self, source: str = "api") -> Intake:
         return Intake(self.settings, source=source)
@@ -50,7 +59,9 @@ class Stack:
         pytest.fail(f"timed out after {timeout} s waiting for {what}\n{logs}")
 
 
-def start_stack(tmp: Path, database_url: str, redis_url: str, model: Path, **extra: str) -> Stack:
+def start_stack(tmp: Path, database_url: str, redis_url: str, model: Path, *,
+                worker_env: dict[str, str] | None = None, **extra: str) -> Stack:
+    """extra: settings (DESCFLOW_*); worker_env: more of the workers' environment (not settings)."""
     client = redis.Redis.from_url(redis_url)
     client.flushdb()
     env = {
@@ -69,9 +80,10 @@ def start_stack(tmp: Path, database_url: str, redis_url: str, model: Path, **ext
     settings = Settings(**{k.removeprefix("DESCFLOW_").lower(): v for k, v in env.items()})
     store = Store(database_url)
     log_dir = tmp / "logs"
+    process_env = {**env, **(worker_env or {})}
     workers = {
-        "gpu": WorkerProcess("gpu", env, log_dir / "gpu.log"),
-        "cpu": WorkerProcess("cpu", env, log_dir / "cpu.log", concurrency=2),
+        "gpu": WorkerProcess("gpu", process_env, log_dir / "gpu.log"),
+        "cpu": WorkerProcess("cpu", process_env, log_dir / "cpu.log", concurrency=2),
     }
     for w in workers.values():
         w.start()
@@ -82,7 +94,7 @@ def start_stack(tmp: Path, database_url: str, redis_url: str, model: Path, **ext
         for w in workers.values():
             w.stop(5)
         raise
-    return Stack(settings=settings, store=store, redis=client, workers=workers, log_dir=log_dir)
+    return Stack(settings=settings, store=store, redis=client, workers=workers, log_dir=log_dir, env=process_env)
 
 
 def stop_stack(stack: Stack) -> None:

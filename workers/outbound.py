@@ -26,9 +26,30 @@ def to_event(row: PublishedDescription) -> DescriptionPublished:
     )
 
 
-def add_to_stream(client: redis.Redis, event: DescriptionPublished) -> str:
-    """XADD with an approximate cap so the stream cannot grow without bound."""
-    entry_id = client.xadd(STREAM, {"event": event.model_dump_json()}, maxlen=STREAM_MAXLEN, approximate=True)
+ANNOUNCED_TTL = 7 * 24 * 3600  # far longer than any redelivery of the task that announces
+
+# The marker and the entry in one step on the server: a worker killed between
+# "added" and "recorded as announced" is redelivered and finds the marker.
+_ADD_ONCE = """
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[3]) then
+  return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'event', ARGV[1])
+end
+return false
+"""
+
+
+def announced_key(event: DescriptionPublished) -> str:
+    """One per published row: its publishing time tells it from a same-numbered version of a reset database."""
+    when = event.published_at.isoformat()
+    return f"descflow:announced:{event.shop_id}:{event.product_id}:{event.locale}:{event.version}:{when}"
+
+
+def add_to_stream(client: redis.Redis, event: DescriptionPublished) -> str | None:
+    """XADD once per version (None when it was already added), with an approximate cap on the stream's length."""
+    entry_id = client.eval(_ADD_ONCE, 2, STREAM, announced_key(event), event.model_dump_json(), STREAM_MAXLEN,
+                           ANNOUNCED_TTL)
+    if entry_id is None:
+        return None
     return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
 
 

@@ -73,15 +73,20 @@ class StageTask(Task):
     def on_failure(self, exc: BaseException, task_id: str, args: tuple, kwargs: dict, einfo: Any) -> None:
         # An error may quote a URL with its password (a broker or database connection error):
         # dead letters are read by more people than the secrets are, so mask before storing.
-        secrets = get_runtime().settings.secret_values
+        from workers import deadletters
+
+        rt = get_runtime()
+        secrets = rt.settings.secret_values
+        letter = dict(
+            task_id=task_id, task=self.name, args=list(args), kwargs=dict(kwargs),
+            error=logs.mask_secrets(f"{type(exc).__name__}: {exc}", secrets)[:4000],
+            traceback=logs.mask_secrets(str(einfo), secrets)[-8000:],
+            attempts=self.request.retries + 1,
+            chain=list(self.request.chain or []) or None,  # the stages after this one, re-sent with it
+        )
         try:
-            get_runtime().store.record_failure(
-                task_id=task_id, task=self.name, args=list(args), kwargs=dict(kwargs),
-                error=logs.mask_secrets(f"{type(exc).__name__}: {exc}", secrets)[:4000],
-                traceback=logs.mask_secrets(str(einfo), secrets)[-8000:],
-                attempts=self.request.retries + 1,
-            )
-        except Exception:  # the database may be the very thing that failed
+            deadletters.record(rt.store, lambda: rt.redis, letter)  # the database may be what failed
+        except Exception:
             log.exception("could not record dead letter for %s[%s] args=%r", self.name, task_id, args)
 
 
@@ -618,6 +623,17 @@ def _warm_in_process(sender: Any = None, **_: Any) -> None:
     pool = getattr(getattr(sender, "controller", None), "pool_cls", None)
     if _consumes_gpu() and "prefork" not in str(pool).lower():
         get_runtime().batcher  # noqa: B018 - solo/threads: this process runs the tasks; loads the model once
+
+@signals.worker_ready.connect
+def _drain_dead_letters(**_: Any) -> None:
+    from workers import deadletters
+
+    rt = get_runtime()
+    try:
+        deadletters.drain(rt.store, rt.redis)
+    except Exception:  # the database is still down: the next dead letter or `descflow retry` moves them
+        log.warning("spooled dead letters stay in Redis for now", exc_info=True)
+
 
 @signals.worker_process_init.connect
 @signals.worker_ready.connect

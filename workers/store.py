@@ -596,12 +596,12 @@ class Store:
         return out
 
     def record_failure(self, *, task_id: str, task: str, args: list, kwargs: dict, error: str,
-                       traceback: str, attempts: int) -> FailedTask:
+                       traceback: str, attempts: int, chain: list | None = None) -> FailedTask:
         """One dead-letter row per task id; a repeat updates attempts and last_seen."""
         with self.session() as s:
             row = s.exec(select(FailedTask).where(FailedTask.task_id == task_id)).first()
             if row is None:
-                row = FailedTask(task_id=task_id, task=task, args=args, kwargs=kwargs, error=error)
+                row = FailedTask(task_id=task_id, task=task, args=args, kwargs=kwargs, error=error, chain=chain)
             row.error, row.traceback, row.attempts = error, traceback, attempts
             row.status, row.last_seen = "dead", utcnow()
             s.add(row)
