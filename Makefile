@@ -41,11 +41,14 @@ test-integration: install services browser
 	$(VENV)/bin/pytest tests/integration tests/e2e -q
 
 # Each benchmark prints a table and writes bench/results/<name>.json; BENCH_ARGS narrows dedup's sizes.
+# bench.queue: DESCFLOW_BENCH_REDIS or the broker (only its own keys); bench.pipeline flushes DESCFLOW_BENCH_REDIS when set, else runs a throwaway redis-server.
 bench: install services
 	@mkdir -p bench/results
 	$(VENV)/bin/descflow train --if-missing
 	$(PY) -m bench.quality --source all
+	$(PY) -m bench.queue
 	$(PY) -m bench.batching
+	$(PY) -m bench.pipeline
 	$(PY) -m bench.rank
 	$(PY) -m bench.sentiment
 	$(PY) -m bench.dedup $(BENCH_ARGS)

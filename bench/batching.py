@@ -3,7 +3,9 @@
     python -m bench.batching [--batches 1,8,32,64] [--requests 128] [--max-new-tokens 60]
 
 "bare" is one process calling Generator.generate on ready-made batches: the
-compute floor. "batcher" is what a gpu worker does: many task threads, each
+compute floor. Both kinds run the model in a thread with the gpu worker's
+model-thread settings (workers.gpu.generate.tune_model_thread), so the
+difference between them is the batching alone. "batcher" is what a gpu worker does: many task threads, each
 submitting one product's candidates (greedy + sampled, as the pipeline asks),
 gathered by workers/gpu/batcher.py into model calls of up to the batch size.
 The speed-up column is against batch 1 of the same kind.
@@ -43,12 +45,26 @@ def _requests(gen: Any, products: list[Product], n: int, candidates: int) -> lis
 
 
 def bare(gen: Any, jobs: list[list[Any]], batch: int, max_new_tokens: int) -> dict[str, float]:
+    """Ready-made batches in one thread set up as the gpu worker's model thread (the same torch threads)."""
+    from workers.gpu.generate import tune_model_thread
+
     flat = [r for job in jobs for r in job]
-    started = time.perf_counter()
-    outs = gen.generate(flat, max_new_tokens=max_new_tokens, batch_size=batch)
-    seconds = time.perf_counter() - started
+
+    def run() -> tuple[list[Any], float]:
+        tune_model_thread(gen.device)
+        started = time.perf_counter()
+        return gen.generate(flat, max_new_tokens=max_new_tokens, batch_size=batch), time.perf_counter() - started
+
+    with ThreadPoolExecutor(1) as pool:
+        outs, seconds = pool.submit(run).result()
     return {"descriptions": len(outs), "seconds": seconds, "per_s": len(outs) / seconds,
             "tokens_per_s": sum(o.new_tokens for o in outs) / seconds}
+
+
+def _calls(items: int, batch: int) -> list[int]:
+    """The model calls a gathered batch becomes: a job is never split, so 4 candidates at batch 1 are 4 calls."""
+    full, rest = divmod(items, batch)
+    return [batch] * full + ([rest] if rest else [])
 
 
 def batched(gen: Any, jobs: list[list[Any]], batch: int, max_new_tokens: int, wait_ms: int) -> dict[str, float]:
@@ -59,7 +75,7 @@ def batched(gen: Any, jobs: list[list[Any]], batch: int, max_new_tokens: int, wa
 
     b = Batcher({"generate": lambda reqs: gen.generate(reqs, max_new_tokens=max_new_tokens, batch_size=batch)},
                 max_batch=batch, max_wait=wait_ms / 1000,
-                on_batch=lambda kind, items, results, s: sizes.append(len(items)),
+                on_batch=lambda kind, items, results, s: sizes.extend(_calls(len(items), batch)),
                 on_start=lambda: tune_model_thread(gen.device))  # as the gpu worker's batcher
     threads = max(2, 2 * -(-batch // len(jobs[0])))  # as the gpu worker sizes its pool
     try:
@@ -111,10 +127,11 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(r)
                 rows.append([kind, batch, f"{r['per_s']:.1f}", f"{r['tokens_per_s']:.0f}", f"{r['speedup']:.1f}x",
                              f"{r.get('mean_batch', batch):.1f}", f"{r['seconds']:.1f}"])
-    info = {**machine_info(), "model": gen.name, "device": str(gen.device), "max_new_tokens": args.max_new_tokens,
-            "candidates": args.candidates, "requests": args.requests, "wait_ms": args.wait_ms}
-    print_table(f"generation throughput ({gen.device}, {info['cores']} cores, {args.max_new_tokens} new tokens)",
-                ["kind", "batch", "descriptions/s", "tokens/s", "vs batch 1", "mean batch", "seconds"], rows)
+    info = {**machine_info(), "model": gen.name, "parameters": sum(p.numel() for p in gen.model.parameters()),
+            "device": str(gen.device), "max_new_tokens": args.max_new_tokens, "candidates": args.candidates, "requests": args.requests, "wait_ms": args.wait_ms}
+    print_table(f"generation throughput ({gen.device}, {info['cores']} cores, {args.max_new_tokens} new tokens, "
+                f"load {info['load_average'][0]:.1f})",
+                ["kind", "batch", "descriptions/s", "tokens/s", "vs batch 1", "mean model call", "seconds"], rows)
     path = write_results("batching", {"machine": info, "results": results}, args.out)
     console.print(f"wrote {path}")
     return 0

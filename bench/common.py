@@ -46,7 +46,13 @@ def machine_info() -> dict[str, Any]:
     }
     if info["cuda"]:
         info["gpu"] = torch.cuda.get_device_name(0)
+    info["load_average"] = load_average()
     return info
+
+
+def load_average() -> list[float]:
+    """1, 5 and 15 minute load: on a shared machine, the figures beside it say how busy it was."""
+    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else []
 
 
 def track(items: Iterable[T], description: str, total: int | None = None) -> Iterable[T]:

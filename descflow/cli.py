@@ -434,10 +434,11 @@ def status(
 dedup_app = typer.Typer(help="The catalog-wide near-duplicate index in Redis.", no_args_is_help=True)
 app.add_typer(dedup_app, name="dedup")
 
-from descflow.shop_cli import review_app, shop_app  # noqa: E402 - beside the other sub-apps
+from descflow.shop_cli import history_command, review_app, shop_app  # noqa: E402 - beside the other sub-apps
 
 app.add_typer(shop_app, name="shop")
 app.add_typer(review_app, name="review")
+app.command("history")(history_command)
 
 
 @dedup_app.command("rebuild")

@@ -1,4 +1,5 @@
-"""`descflow shop …` (a shop's profile) and `descflow review …` (candidates held for a person)."""
+"""`descflow shop …` (a shop's profile and API keys), `descflow review …` (candidates held for a person) and
+`descflow history` (a product's published versions)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ out = Console()
 
 shop_app = typer.Typer(help="A shop's controls: tone, length, format, terms, publishing policy.", no_args_is_help=True)
 review_app = typer.Typer(help="Descriptions held for a person: list, approve, reject, edit.", no_args_is_help=True)
+key_app = typer.Typer(help="A shop's keys to the read API (GET /products/…): create, list, revoke.",
+                      no_args_is_help=True)
+shop_app.add_typer(key_app, name="key")
 
 
 def _runtime() -> Any:
@@ -208,3 +212,103 @@ def review_edit(
 ) -> None:
     """Publish your own text instead: it is merchant-owned, and descflow never replaces it automatically."""
     _decide(item_id, action="edit", text=text)
+
+
+@key_app.command("create")
+def key_create(
+    shop: Annotated[str, typer.Argument(help="The shop_id the key may read.")],
+    name: Annotated[Optional[str], typer.Option(help="What the key is for, e.g. storefront.")] = None,
+) -> None:
+    """Make a key and print it once: only its hash is stored, so keep it now."""
+    from workers.api_keys import ApiKeyError, create_key
+
+    try:
+        key, row = create_key(_runtime().store, shop, name)
+    except ApiKeyError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    console.print(f"key {row.key_id} for shop {shop}: send it as `Authorization: Bearer <key>`; it is not shown again")
+    print(key)
+
+
+@key_app.command("list")
+def key_list(shop: Annotated[str, typer.Argument(help="The shop_id.")]) -> None:
+    """The shop's keys (ids only: the keys themselves are not stored)."""
+    rows = _runtime().store.api_keys(shop)
+    table = Table(title=f"API keys of shop {shop}")
+    for col in ("key id", "name", "created", "revoked"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r.key_id, r.name or "-", f"{r.created_at:%Y-%m-%d %H:%M}",
+                      f"{r.revoked_at:%Y-%m-%d %H:%M}" if r.revoked_at else "-")
+    out.print(table)
+
+
+@key_app.command("revoke")
+def key_revoke(
+    shop: Annotated[str, typer.Argument(help="The shop_id.")],
+    key_id: Annotated[Optional[str], typer.Argument(help="The key id (`descflow shop key list`); omit with --all.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Revoke every live key of the shop.")] = False,
+) -> None:
+    """Revoke a key at once: requests with it get 401 from then on."""
+    if key_id is None and not all_:
+        console.print("say which key: KEY_ID (see `descflow shop key list SHOP`) or --all")
+        raise typer.Exit(2)
+    done = _runtime().store.revoke_api_keys(shop, None if all_ else key_id)
+    if not done:
+        console.print(f"[red]shop {shop} has no live key{' ' + key_id if key_id and not all_ else ''}[/red]")
+        raise typer.Exit(1)
+    console.print(f"revoked {', '.join(done)}")
+
+
+def history_command(
+    product_id: Annotated[str, typer.Argument(help="The product id.")],
+    shop: Annotated[Optional[str], typer.Option(help="The shop (needed when several shops use this product id).")] = None,
+    locale: Annotated[Optional[str], typer.Option(help="Only this locale.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the history as JSON (as GET /products/…/history).")] = False,
+) -> None:
+    """Every published version of a product: cause, who or what wrote it, scores, and the diff to the one before."""
+    from workers.history import history
+
+    store = _runtime().store
+    if shop is None:
+        shops = store.shops_with_product(product_id)
+        if len(shops) != 1:
+            which = f"shops {', '.join(shops)} have" if shops else "no shop has"
+            console.print(f"[red]{which} a product {product_id!r}[/red]" + ("; pick one with --shop" if shops else ""))
+            raise typer.Exit(2 if shops else 1)
+        shop = shops[0]
+    found = history(store, shop, product_id, locale)
+    if as_json:
+        print(found.model_dump_json(indent=2))
+        return
+    if not found.versions and not found.kept_updates:
+        console.print(f"nothing published for {shop}/{product_id}" + (f" in {locale}" if locale else ""))
+        return
+    table = Table(title=f"{shop}/{product_id}: {len(found.versions)} versions")
+    for col in ("locale", "v", "audience", "published", "cause", "by", "total", "reason", "change"):
+        table.add_column(col, overflow="fold")
+    for v in found.versions:
+        total = v.scores.get("total")
+        table.add_row(v.locale, str(v.version), v.audience or "-", f"{v.published_at:%Y-%m-%d %H:%M:%S}",
+                      v.cause or "-", v.produced_by, f"{total:.3f}" if total is not None else "-", v.reason or "-",
+                      _diff_markup(v.diff) if v.previous_version else v.text)
+    out.print(table)
+    for k in found.kept_updates:
+        out.print(f"[dim]{k.received_at:%Y-%m-%d %H:%M:%S}[/dim] update {k.event_id} left {k.locale} alone: {k.why}")
+
+
+def _diff_markup(chunks: Any) -> str:
+    """A diff in rich markup: removed struck through in red, added in green."""
+    from rich.markup import escape
+
+    parts = []
+    for c in chunks:
+        if c.op == "equal":
+            parts.append(escape(c.after))
+            continue
+        if c.before:
+            parts.append(f"[red strike]{escape(c.before)}[/red strike]")
+        if c.after:
+            parts.append(f"[green]{escape(c.after)}[/green]")
+    return "".join(parts)

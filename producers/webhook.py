@@ -1,4 +1,4 @@
-"""The signed webhook: `POST /events`.
+"""The signed webhook (`POST /events`, review decisions) and, beside it, the shops' read API.
 
 It answers fast — verify, validate, record, enqueue, return — and does no
 model work. A request that is not signed with the shared secret, or whose
@@ -34,6 +34,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         raise RuntimeError("DESCFLOW_WEBHOOK_SECRET is empty: set it to the secret the shop signs its webhooks with")
     intake = Intake(settings, source="webhook")
     api = FastAPI(title="descflow", version="1", summary="Product and review events in; descriptions out.")
+    from producers.read_api import read_router
+
+    api.include_router(read_router(lambda: intake.store))  # the read API shares the intake's database
 
     @api.get("/healthz")
     def healthz() -> dict[str, str]:

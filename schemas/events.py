@@ -345,3 +345,5 @@ class DescriptionPublished(_Model):
     source_event_id: str
     published_at: datetime
     reason: str | None = None  # new product, product update, reviews: …
+    cause: str | None = None  # new_product, attribute_change, product_update, review_refresh, manual
+    audience: str | None = None  # the audience it was written for; None: no particular one

@@ -7,9 +7,9 @@ event that caused them, so a redelivered task finds its work already done.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -19,6 +19,16 @@ def utcnow() -> datetime:
 
 def _json(default: Any = None) -> Any:
     return Field(default_factory=lambda: default() if callable(default) else default, sa_column=Column(JSON))
+
+
+def _audience() -> Any:
+    """'' for no audience, not NULL: the unique keys below must treat "no audience" as one value."""
+    return Field(default="", sa_column=Column(String(120), nullable=False, server_default=""),
+                 description="the audience the text was written for; '' for none")
+
+
+Cause = Literal["new_product", "attribute_change", "product_update", "review_refresh", "manual"]
+CAUSES: tuple[str, ...] = ("new_product", "attribute_change", "product_update", "review_refresh", "manual")
 
 
 class InboundEvent(SQLModel, table=True):
@@ -34,6 +44,7 @@ class InboundEvent(SQLModel, table=True):
     task_id: Optional[str] = Field(default=None, max_length=64)
     received_at: datetime = Field(default_factory=utcnow, index=True)
     finished_at: Optional[datetime] = None
+    decision: Optional[dict] = _json(None)  # workers.changes.UpdatePlan: what ingest regenerates and what it kept
 
 
 class RejectedEvent(SQLModel, table=True):
@@ -145,7 +156,7 @@ class PublishedDescription(SQLModel, table=True):
     __tablename__ = "published_descriptions"
     __table_args__ = (
         UniqueConstraint("shop_id", "product_id", "locale", "version"),
-        UniqueConstraint("event_id", "locale"),
+        UniqueConstraint("event_id", "locale", "audience"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -163,6 +174,11 @@ class PublishedDescription(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, index=True)
     owner: Optional[str] = Field(default=None, max_length=16,
                                  description="merchant: the shop's own text, never replaced automatically")
+    audience: str = _audience()
+    cause: Optional[str] = Field(default=None, max_length=24,
+                                 description="new_product, attribute_change, product_update, review_refresh, manual")
+    model: Optional[str] = Field(default=None, max_length=300, description="the generator that wrote it; None: a person")
+    decoding: Optional[dict] = _json(None)  # the candidate's decoding settings (temperature, top_p, seed, …)
 
 
 class StageRun(SQLModel, table=True):
@@ -216,7 +232,7 @@ class ReviewItem(SQLModel, table=True):
     """A chosen candidate held for a person instead of published: the shop's policy or a merchant's own text."""
 
     __tablename__ = "review_queue"
-    __table_args__ = (UniqueConstraint("event_id", "locale"),)
+    __table_args__ = (UniqueConstraint("event_id", "locale", "audience"),)
 
     id: Optional[int] = Field(default=None, primary_key=True)
     shop_id: str = Field(max_length=128, index=True)
@@ -234,3 +250,18 @@ class ReviewItem(SQLModel, table=True):
     published_id: Optional[int] = None
     created_at: datetime = Field(default_factory=utcnow, index=True)
     decided_at: Optional[datetime] = None
+    audience: str = _audience()
+    cause: Optional[str] = Field(default=None, max_length=24, description="why the held version was made (Cause)")
+
+
+class ShopApiKey(SQLModel, table=True):
+    """A shop's key to the read API; only a hash is kept, so the key itself is shown once, at creation."""
+
+    __tablename__ = "shop_api_keys"
+
+    key_id: str = Field(primary_key=True, max_length=16, description="public part of the key, for lookup")
+    shop_id: str = Field(max_length=128, index=True)
+    key_hash: str = Field(max_length=64, description="SHA-256 of the whole key, hex")
+    name: Optional[str] = Field(default=None, max_length=120)
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: Optional[datetime] = None

@@ -214,7 +214,7 @@ def audit(stack: Stack, events: list[dict], accepted: list[str]) -> Audit:
     A product event: one published version for its locale (or a dead letter that
     names it). A review: one sentiment row. The outbound stream: one entry per
     published version. Candidates: none without an inbound event, and every
-    published candidate set complete and ranked.
+    published candidate set complete and ranked, its chosen ones published once each.
     """
     accepted_set = set(accepted)
     products = [e for e in events if e["event_type"].startswith("product.") and e["event_id"] in accepted_set]
@@ -228,16 +228,17 @@ def audit(stack: Stack, events: list[dict], accepted: list[str]) -> Audit:
         inbound = {r.event_id for r in s.exec(select(InboundEvent))}
         candidates = list(s.exec(select(DescriptionCandidate)))
     lost, duplicated, orphans = [], [], []
+    status = {r.event_id: r.status for r in _inbound(stack)}
     for e in products:
         n = published[e["event_id"]]
         if n == 0 and e["event_id"] not in dead:
-            lost.append(e["event_id"])
+            lost.append(f"{e['event_id']} (product, {status.get(e['event_id'], 'not in inbound_events')})")
         elif n > 1:
             duplicated.append(f"{e['event_id']}: {n} versions")
     for e in reviews:
         n = sentiment[e["review_id"]]
         if n == 0 and e["event_id"] not in dead:
-            lost.append(e["event_id"])
+            lost.append(f"{e['event_id']} (review, {status.get(e['event_id'], 'not in inbound_events')})")
         elif n > 1:
             duplicated.append(f"{e['review_id']}: {n} sentiment rows")
     announced = Counter((entry["source_event_id"], entry["locale"], entry["version"])
@@ -253,12 +254,18 @@ def audit(stack: Stack, events: list[dict], accepted: list[str]) -> Audit:
         if not published[e["event_id"]]:
             continue
         cands = by_set.get(f"{e['event_id']}/{e['locale']}", [])
-        if len(cands) != wanted or sum(c.chosen for c in cands) != 1 or any(c.stage != "ranked" for c in cands):
+        chosen = sum(c.chosen for c in cands)  # one per audience, each published once
+        if len(cands) != wanted or chosen != published[e["event_id"]] or any(c.stage != "ranked" for c in cands):
             orphans.append(f"{e['event_id']}: {len(cands)} candidates, {sum(c.chosen for c in cands)} chosen, "
                            f"stages {sorted({c.stage for c in cands})}")
     return Audit(products=len(products), reviews=len(reviews), published=sum(published[e["event_id"]] > 0
                  for e in products), failed=len(dead & accepted_set), lost=lost, duplicated=duplicated,
                  orphans=orphans, dead={k: v for k, v in letters.items() if k in accepted_set})
+
+
+def _inbound(stack: Stack) -> list[InboundEvent]:
+    with stack.store.session() as s:
+        return list(s.exec(select(InboundEvent)))
 
 
 def wait_settled(stack: Stack, events: list[dict], accepted: list[str], timeout: float) -> tuple[Audit, float]:

@@ -51,6 +51,12 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_reject_on_worker_lost": True,
         "worker_cancel_long_running_tasks_on_connection_loss": True,
         "worker_prefetch_multiplier": 1,
+        # A stage's next stage (and a retry) is sent from the worker: while Redis
+        # restarts, wait for it rather than fail a task that did its work. The
+        # webhook passes its own short policy, to answer 503 quickly instead.
+        "task_publish_retry": True,
+        "task_publish_retry_policy": {"max_retries": 60, "interval_start": 0.2, "interval_step": 0.5,
+                                      "interval_max": 2.0},
         "task_ignore_result": True,
         "result_expires": 3600,
         "task_routes": {name: {"queue": queue} for name, queue in ROUTES.items()},

@@ -22,7 +22,7 @@ def to_event(row: PublishedDescription) -> DescriptionPublished:
     return DescriptionPublished(
         shop_id=row.shop_id, product_id=row.product_id, locale=row.locale, version=row.version,
         text=row.text, scores={k: float(v) for k, v in row.scores.items()}, source_event_id=row.event_id,
-        published_at=row.created_at, reason=row.reason,
+        published_at=row.created_at, reason=row.reason, cause=row.cause, audience=row.audience or None,
     )
 
 

@@ -20,12 +20,13 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import httpx
+import kombu.exceptions
 import redis.exceptions
 import sqlalchemy.exc
 from celery import Task, chain, signals
 from celery.worker.control import inspect_command
 
-from schemas.events import ProductEvent, ReviewEvent, parse_event
+from schemas.events import Product, ProductEvent, ReviewEvent, parse_event
 from schemas.tables import DescriptionCandidate, ReviewSentimentRow
 from workers import logs, metrics
 from workers.app import GPU_QUEUE, app
@@ -50,6 +51,7 @@ TRANSIENT: tuple[type[BaseException], ...] = (
     sqlalchemy.exc.OperationalError,
     sqlalchemy.exc.InterfaceError,
     httpx.TransportError,
+    kombu.exceptions.OperationalError,  # the broker, while sending the next stage
     ConnectionError,
     TimeoutError,
 )
@@ -178,16 +180,42 @@ def ingest(self: Task, event_id: str) -> list[str]:
     store = get_runtime().store
     if isinstance(event, ReviewEvent):
         raise PermanentError(f"event {event_id!r} is a review; it goes to descflow.ingest_review")
+    plan = _update_plan(event)  # before the upsert: it compares with the product as stored until now
     row = store.upsert_product(event)
     if row is None:
         store.set_inbound(event_id, status="stale")
         log.info("event %s is older than the stored product %s: skipped", event_id, event.product_id)
         return []
-    locales = event.product().locales
+    for locale, why in plan.kept.items():
+        log.info("update %s leaves %s/%s alone: %s", event_id, event.product_id, locale, why)
+    if not plan.regenerate:
+        store.set_inbound(event_id, status="kept")
+        return []
     store.set_inbound(event_id, status="processing")
-    for locale in locales:
+    for locale in plan.regenerate:
         product_chain(event_id, locale).apply_async()
-    return locales
+    return plan.regenerate
+
+
+def _update_plan(event: ProductEvent) -> Any:
+    """What this event regenerates (workers/changes.py), decided once and kept on the event for redeliveries."""
+    from workers import shop
+    from workers.changes import UpdatePlan, plan_update
+
+    rt = get_runtime()
+    inbound = rt.store.get_inbound(event.event_id)
+    if inbound is not None and inbound.decision:
+        return UpdatePlan.model_validate(inbound.decision)
+    product = event.product()
+    locales = shop.locales(shop.profile_for(rt, event.shop_id), product)
+    stored = rt.store.get_product(event.shop_id, event.product_id)
+    old = Product.model_validate(stored.data) if stored is not None and stored.last_event_id != event.event_id else None
+    current: dict[str, list[str]] = {}
+    for row in rt.store.current_descriptions(event.shop_id, event.product_id):
+        current.setdefault(row.locale, []).append(row.text)
+    plan = plan_update(old, product, current, locales, created=event.event_type == "product.created")
+    rt.store.set_decision(event.event_id, plan.model_dump(mode="json"))
+    return plan
 
 
 @app.task(bind=True, base=StageTask, name="descflow.generate")
@@ -203,18 +231,22 @@ def generate(self: Task, event_id: str, locale: str) -> int:
 
     gen, s = rt.generator, rt.settings
     profile = shop.profile_for(rt, event.shop_id)  # tone, format, length, voice: read per task
-    audience = shop.audience(profile, product.audiences)
+    audiences = shop.audiences(profile, product.audiences, s.candidates)  # candidates take turns
     highlights = _highlights(rt, event.shop_id, event.product_id)
     template = _seller_is_template(rt, event.shop_id, event.product_id, product.seller_description)
     decodings = candidate_decodings(s.candidates, temperature=s.temperature, top_p=s.top_p,
                                     seed=_seed(event_id, locale))
-    requests = shop.requests(gen, product, locale, decodings, profile, audience=audience, highlights=highlights,
-                             seller_is_template=template)
+    requests = []
+    for a, aud in enumerate(audiences):  # one prompt per audience; the candidates take turns
+        keys = list(range(a, len(decodings), len(audiences)))
+        requests += shop.requests(gen, product, locale, [decodings[k] for k in keys], profile, audience=aud,
+                                  highlights=highlights, seller_is_template=template, keys=keys)
     outputs = _batched(rt, "generate", requests)
     rows = [
         DescriptionCandidate(
             event_id=event_id, shop_id=event.shop_id, product_id=event.product_id, locale=locale, idx=o.key,
-            raw_text=o.text, text=o.text, decoding={**o.decoding.as_dict(), "audience": audience},
+            raw_text=o.text, text=o.text,
+            decoding={**o.decoding.as_dict(), "audience": audiences[o.key % len(audiences)]},
             model=gen.name, scores={"new_tokens": o.new_tokens},
             issues=[{"code": "slot_misplaced", "before": name, "after": "", "span": None,
                      "detail": f"the value of {name!r} follows words for another quantity"}
@@ -307,8 +339,14 @@ def _seller_is_template(rt: Any, shop_id: str, product_id: str, seller_text: str
     return bool(rt.dedup.seller_template(shop_id, product_id, seller_text))
 
 
-def _rank(rt: Any, product: Any, locale: str, cands: list[DescriptionCandidate], highlights: Any) -> tuple[list, Any]:
-    """Score one (product, locale)'s candidates; the best for the product's first audience (or overall)."""
+def _audience_of(cand: DescriptionCandidate) -> str | None:
+    return (cand.decoding or {}).get("audience")
+
+
+def _rank(rt: Any, product: Any, locale: str, cands: list[DescriptionCandidate], highlights: Any,
+          audience: str | None = None) -> tuple[list, Any]:
+    """Score one (product, locale)'s candidates; the best for an audience (default: the first candidate's), or
+    overall when none was written for it."""
     from workers import shop
     from workers.gpu import rank as ranking
 
@@ -325,7 +363,7 @@ def _rank(rt: Any, product: Any, locale: str, cands: list[DescriptionCandidate],
         audience_scorer=rt.audience if any(audiences) else None,
         length_range=shop.length_range(shop.profile_for(rt, cands[0].shop_id), locale) if cands else None,
     )
-    wanted = (locale, product.audiences[0] if product.audiences else None)
+    wanted = (locale, audience if audience is not None else (_audience_of(cands[0]) if cands else None))
     return scored, ranking.best_per_audience(scored).get(wanted) or ranking.best(scored)
 
 
@@ -339,12 +377,18 @@ def rank(self: Task, event_id: str, locale: str) -> int | None:
         return chosen[0].idx
     event = _product_event(event_id)
     product = rt.store.product_model(event.shop_id, event.product_id) or event.product()
+    from workers.gpu import rank as ranking
+
     scored, winner = _rank(rt, product, locale, cands, _highlights(rt, event.shop_id, event.product_id))
+    # The best of each audience the candidates were written for; the first audience's (or the overall best) leads.
+    per_audience = ranking.best_per_audience(scored)
+    winners = {winner.idx} if winner is not None else set()
+    winners |= {sc.idx for key, sc in per_audience.items() if key[0] == locale}
     for cand, sc in zip(cands, scored):
         cand.scores = {**cand.scores, **sc.scores}
         cand.explanation = sc.explanation
         cand.stage = "ranked"
-        cand.chosen = winner is not None and sc.idx == winner.idx
+        cand.chosen = sc.idx in winners
     rt.store.update_candidates(cands)
     if winner is None:
         raise PermanentError(
@@ -361,20 +405,27 @@ def publish(self: Task, event_id: str, locale: str) -> int:
     chosen = [c for c in rt.store.candidates(event_id, locale) if c.chosen]
     if not chosen:
         raise PermanentError(f"no chosen candidate for event {event_id!r} locale {locale}: rank has not run")
-    row = _publish(rt, chosen[0], event_id, locale, _reason(event_id))
+    cause, reason = _reason(event_id)
+    rows = [_publish(rt, cand, event_id, locale, reason, cause) for cand in chosen]  # one per audience
     rt.store.set_inbound(event_id, status="done")
-    return row.version if row is not None else 0  # 0: held for review
+    return next((row.version for row in rows if row is not None), 0)  # 0: held for review
 
 
-def _reason(event_id: str) -> str:
+def _reason(event_id: str) -> tuple[str, str]:
+    """(cause, reason) of the versions an event publishes: ingest's decision, or the refresh that made it."""
     row = get_runtime().store.get_inbound(event_id)
     payload = row.payload if row is not None else {}
     if payload.get("refresh_reason"):
-        return str(payload["refresh_reason"])[:300]
-    return "new product" if payload.get("event_type") == "product.created" else "product update"
+        return "review_refresh", str(payload["refresh_reason"])[:300]
+    if row is not None and row.decision:
+        return str(row.decision.get("cause") or "product_update"), str(row.decision.get("reason") or "")[:300]
+    if payload.get("event_type") == "product.created":
+        return "new_product", "new product"
+    return "product_update", "product update"
 
 
-def _publish(rt: Any, cand: DescriptionCandidate, event_id: str, locale: str, reason: str) -> Any:
+def _publish(rt: Any, cand: DescriptionCandidate, event_id: str, locale: str, reason: str,
+             cause: str | None = None) -> Any:
     """Publish the chosen candidate, or hold it for review (None) when the shop's policy or a merchant's text says so.
 
     A merchant's own text (the product's merchant_description, or an edit in
@@ -383,40 +434,50 @@ def _publish(rt: Any, cand: DescriptionCandidate, event_id: str, locale: str, re
     """
     from workers import shop
 
-    done = rt.store.published_for(event_id, locale)
+    audience = _audience_of(cand) or ""
+    done = rt.store.published_for(event_id, locale, audience)
     if done is not None:  # a redelivered task: finish announcing what it published
         announce(rt, done)
         return done if done.candidate_id == cand.id else None
-    current = rt.store.current_description(cand.shop_id, cand.product_id, locale)
+    current = rt.store.current_description(cand.shop_id, cand.product_id, locale)  # any audience: a merchant's
+    # text of the locale holds every audience's candidate
     product = rt.store.product_model(cand.shop_id, cand.product_id)
     merchant = product.merchant_description if product is not None and product.locale == locale else None
     if merchant and not (shop.merchant_owned(current) and current.text == merchant):
-        _hold(rt, cand, event_id, locale, reason, "the merchant wrote this product's description")  # first: kept
+        _hold(rt, cand, event_id, locale, reason, "the merchant wrote this product's description", cause)  # first
         publish_version(rt, cand.shop_id, cand.product_id, locale, event_id, merchant, {}, None,
-                        "the merchant's own text", owner=shop.MERCHANT)
+                        "the merchant's own text", owner=shop.MERCHANT, cause="manual")
         return None
     why = shop.hold_reason(shop.profile_for(rt, cand.shop_id), cand, current)
     if why:
-        _hold(rt, cand, event_id, locale, reason, why)
+        _hold(rt, cand, event_id, locale, reason, why, cause)
         return None
     return publish_version(rt, cand.shop_id, cand.product_id, locale, event_id, cand.text, cand.scores, cand.id,
-                           reason)
+                           reason, audience=audience, cause=cause, model=cand.model or None, decoding=cand.decoding)
 
 
-def _hold(rt: Any, cand: DescriptionCandidate, event_id: str, locale: str, reason: str, why: str) -> None:
+def _hold(rt: Any, cand: DescriptionCandidate, event_id: str, locale: str, reason: str, why: str,
+          cause: str | None = None) -> None:
     from schemas.tables import ReviewItem
 
     item = rt.store.hold_for_review(ReviewItem(
         shop_id=cand.shop_id, product_id=cand.product_id, locale=locale, event_id=event_id, candidate_id=cand.id,
-        text=cand.text, scores=cand.scores, held_because=why[:300], reason=reason[:300]))
+        text=cand.text, scores=cand.scores, held_because=why[:300], reason=reason[:300],
+        audience=_audience_of(cand) or "", cause=cause))
     log.info("held candidate %s of %s/%s for review (item %s): %s", cand.id, cand.product_id, locale, item.id, why)
 
 
 def publish_version(rt: Any, shop_id: str, product_id: str, locale: str, event_id: str, text: str,
-                    scores: dict[str, Any], candidate_id: int | None, reason: str, *, owner: str | None = None) -> Any:
-    """The next version, once per (event, locale), then announced: the one way a text goes out."""
+                    scores: dict[str, Any], candidate_id: int | None, reason: str, *, owner: str | None = None,
+                    audience: str = "", cause: str | None = None, model: str | None = None,
+                    decoding: dict[str, Any] | None = None) -> Any:
+    """The next version, once per (event, locale, audience), then announced: the one way a text goes out.
+
+    cause, model and decoding make the history: what produced the version and why.
+    """
     row = rt.store.publish(shop_id=shop_id, product_id=product_id, locale=locale, event_id=event_id,
-                           text=text, scores=scores, candidate_id=candidate_id, reason=reason, owner=owner)
+                           text=text, scores=scores, candidate_id=candidate_id, reason=reason, owner=owner,
+                           audience=audience, cause=cause, model=model, decoding=decoding)
     announce(rt, row)
     return row
 
@@ -452,29 +513,31 @@ def refresh(self: Task, refresh_id: str, shop_id: str, product_id: str, reason: 
     highlights = _highlights(rt, shop_id, product_id)
     outcome: dict[str, str] = {}
     regenerate: list[str] = []
-    for current in rt.store.current_descriptions(shop_id, product_id):
+    for current in rt.store.current_descriptions(shop_id, product_id):  # one per (locale, audience)
         locale = current.locale
+        where = f"{locale}/{current.audience}" if current.audience else locale
         if current.event_id == refresh_id:
-            outcome[locale] = "done"  # this refresh already published here (redelivered task)
+            outcome[where] = "done"  # this refresh already published here (redelivered task)
             continue
         source = rt.store.candidate(current.candidate_id) if current.candidate_id else None
         cands = rt.store.candidates(source.event_id, locale) if source else []
         if not cands:
             regenerate.append(locale)
             continue
-        scored, winner = _rank(rt, product, locale, cands, highlights)
+        scored, winner = _rank(rt, product, locale, cands, highlights, audience=current.audience or None)
         fits = winner is not None and not winner.scores.get("overclaims")
         if not fits:
             regenerate.append(locale)
         elif cands[winner.idx].id == current.candidate_id:
-            outcome[locale] = "kept"
+            outcome[where] = "kept"
         else:
             cand = cands[winner.idx]
             cand.scores = {**cand.scores, **winner.scores}
             cand.explanation = winner.explanation
             rt.store.update_candidates([cand])
             republish.si(refresh_id, locale, cand.id, reason + " (re-ranked)").apply_async()
-            outcome[locale] = "re-ranked"
+            outcome[where] = "re-ranked"
+    regenerate = list(dict.fromkeys(regenerate))
     if regenerate:
         _regenerate(rt, refresh_id, shop_id, product, regenerate, reason)
         outcome.update(dict.fromkeys(regenerate, "regenerating"))
@@ -508,7 +571,7 @@ def republish(self: Task, refresh_id: str, locale: str, candidate_id: int, reaso
     cand = rt.store.candidate(candidate_id)
     if cand is None:
         raise PermanentError(f"candidate {candidate_id} is gone; cannot republish for {refresh_id}")
-    row = _publish(rt, cand, refresh_id, locale, reason)
+    row = _publish(rt, cand, refresh_id, locale, reason, "review_refresh")
     return row.version if row is not None else 0  # 0: held for review (merchant's text, or the shop's policy)
 
 

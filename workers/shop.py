@@ -132,15 +132,30 @@ def writing_style(profile: ShopProfile, locale: str) -> WritingStyle:
 
 
 def audience(profile: ShopProfile, product_audiences: Sequence[str]) -> str | None:
-    """The product's first audience, else the shop's."""
+    """The product's first audience, else the shop's: the one a reader gets when they name none."""
     if product_audiences:
         return product_audiences[0]
     return profile.audiences[0] if profile.audiences else None
 
 
+def audiences(profile: ShopProfile, product_audiences: Sequence[str], limit: int) -> list[str | None]:
+    """Every audience to publish for: the product's, else the shop's, else none (at most `limit`, one
+    candidate each at least); the first is the default one (`audience`)."""
+    found = list(dict.fromkeys(product_audiences or profile.audiences))[:max(1, limit)]
+    return list(found) if found else [None]
+
+
+def locales(profile: ShopProfile, product: Any) -> list[str]:
+    """Locales to write a product in: its own target_locales, else the locales the shop sells in, else its own."""
+    if product.target_locales:
+        return list(product.locales)
+    return list(profile.locales) or [product.locale]
+
+
 def requests(gen: Any, product: Any, locale: str, decodings: Sequence[Any], profile: ShopProfile, *,
-             audience: str | None, highlights: Any, seller_is_template: bool) -> list[Any]:
-    """Generation requests with the shop's style in chat and plain prompts.
+             audience: str | None, highlights: Any, seller_is_template: bool,
+             keys: Sequence[int] | None = None) -> list[Any]:
+    """Generation requests with the shop's style in chat and plain prompts (keys: default 0, 1, …).
 
     The house model reads only the slots it was trained on, so for it the
     style acts through correction and ranking, not the prompt.
@@ -148,9 +163,10 @@ def requests(gen: Any, product: Any, locale: str, decodings: Sequence[Any], prof
     from workers.gpu import prompt as prompts
     from workers.gpu.generate import Request
 
+    keys = list(keys) if keys is not None else list(range(len(decodings)))
     if gen.style not in ("chat", "plain"):
-        return [gen.request(product, locale, d, audience=audience, key=i, highlights=highlights,
-                            seller_is_template=seller_is_template) for i, d in enumerate(decodings)]
+        return [gen.request(product, locale, d, audience=audience, key=k, highlights=highlights,
+                            seller_is_template=seller_is_template) for k, d in zip(keys, decodings)]
     style = writing_style(profile, locale)
     if gen.style == "chat":
         messages = prompts.chat_messages(product, locale, audience, highlights,
@@ -159,7 +175,7 @@ def requests(gen: Any, product: Any, locale: str, decodings: Sequence[Any], prof
     else:
         text = prompts.plain_prompt(product, locale, audience, highlights, seller_is_template=seller_is_template,
                                     style=style)
-    return [Request(text, d, key=i, product=product, locale=locale) for i, d in enumerate(decodings)]
+    return [Request(text, d, key=k, product=product, locale=locale) for k, d in zip(keys, decodings)]
 
 
 # ---- publishing ---------------------------------------------------------------------
@@ -225,10 +241,13 @@ def decide(rt: Any, item_id: int, decision: ReviewDecision, *, shop_id: str | No
         edited = decision.action == "edit"
         what = "edited by the merchant in review" if edited else "approved in review"
         reason = f"{what}: {item.reason}" if item.reason else what
+        cand = None if edited or item.candidate_id is None else store.candidate(item.candidate_id)
         row = publish_version(
             rt, item.shop_id, item.product_id, item.locale, f"review-{item.id}",
             decision.text if edited and decision.text else item.text, {} if edited else item.scores,
-            None if edited else item.candidate_id, reason[:300], owner=MERCHANT if edited else None)
+            None if edited else item.candidate_id, reason[:300], owner=MERCHANT if edited else None,
+            audience=item.audience, cause="manual", model=cand.model if cand else None,
+            decoding=cand.decoding if cand else None)
         done = store.decide_review(item_id, "edited" if edited else "approved", note=decision.why,
                                    published_id=row.id)
     if done is None:
@@ -237,6 +256,7 @@ def decide(rt: Any, item_id: int, decision: ReviewDecision, *, shop_id: str | No
     return done
 
 
-__all__ = ["MERCHANT", "ProfileCache", "ProfileError", "ReviewError", "audience", "decide", "describe_errors",
+__all__ = ["MERCHANT", "ProfileCache", "ProfileError", "ReviewError", "audience", "audiences", "decide",
+           "describe_errors", "locales",
            "hold_reason", "length_range", "load_profile", "merchant_owned", "parse_profile", "profile_for",
            "replace_profile", "requests", "update_profile", "writing_style"]

@@ -33,6 +33,7 @@ from schemas.tables import (
     ReviewItem,
     ReviewRow,
     ReviewSentimentRow,
+    ShopApiKey,
     ShopProfileRow,
     StageRun,
     utcnow,
@@ -73,10 +74,11 @@ def _create_tables(engine: Engine, attempts: int = 5) -> None:
 
 
 def add_missing_columns(engine: Engine) -> list[str]:
-    """Add the nullable columns a table gained since its database was created (create_all adds no columns).
+    """Add the columns a table gained since its database was created (create_all adds no columns).
 
-    Only nullable columns without a server default are added, which every
-    database takes without rewriting rows; anything else needs a migration.
+    Only nullable columns, or NOT NULL ones with a constant text server
+    default, are added: every database takes those without rewriting rows.
+    Anything else (and a changed unique key) needs a migration.
     Returns the "table.column" names added.
     """
     from sqlalchemy import inspect, text
@@ -89,12 +91,19 @@ def add_missing_columns(engine: Engine) -> list[str]:
             continue
         have = {c["name"] for c in inspector.get_columns(table.name)}
         for column in table.columns:
-            if column.name in have or not column.nullable or column.server_default is not None:
+            if column.name in have:
                 continue
             kind = column.type.compile(dialect=engine.dialect)
+            default = getattr(column.server_default, "arg", None)
+            if column.server_default is None and column.nullable:
+                extra = ""
+            elif isinstance(default, str) and not column.nullable:
+                extra = " NOT NULL DEFAULT '" + default.replace("'", "''") + "'"
+            else:
+                continue
             try:
                 with engine.begin() as conn:
-                    conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
+                    conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}{extra}'))
             except (OperationalError, ProgrammingError):  # another process added it first
                 if column.name not in {c["name"] for c in inspect(engine).get_columns(table.name)}:
                     raise
@@ -184,10 +193,28 @@ class Store:
             row.status = status
             if task_id is not None:
                 row.task_id = task_id
-            if status in {"done", "stale", "failed"}:
+            if status in {"done", "stale", "failed", "kept"}:
                 row.finished_at = utcnow()
             s.add(row)
             s.commit()
+
+    def set_decision(self, event_id: str, decision: dict[str, Any]) -> None:
+        """Remember what ingest decided for an event (workers.changes.UpdatePlan), so a redelivery repeats it."""
+        with self.session() as s:
+            row = s.get(InboundEvent, event_id)
+            if row is not None:
+                row.decision = decision
+                s.add(row)
+                s.commit()
+
+    def product_decisions(self, shop_id: str, product_id: str) -> list[InboundEvent]:
+        """The product events of a product that carry an ingest decision, oldest first."""
+        with self.session() as s:
+            return list(s.exec(select(InboundEvent).where(
+                InboundEvent.shop_id == shop_id, InboundEvent.subject_id == product_id,
+                InboundEvent.event_type != "review.received",
+                InboundEvent.decision.is_not(None),  # type: ignore[union-attr]
+            ).order_by(InboundEvent.received_at)))
 
     def get_inbound(self, event_id: str) -> InboundEvent | None:
         with self.session() as s:
@@ -284,13 +311,20 @@ class Store:
     def publish(
         self, *, shop_id: str, product_id: str, locale: str, event_id: str, text: str,
         scores: dict[str, Any], candidate_id: int | None, reason: str | None = None, owner: str | None = None,
+        audience: str = "", cause: str | None = None, model: str | None = None,
+        decoding: dict[str, Any] | None = None,
     ) -> PublishedDescription:
-        """Insert the next version once per (event, locale); a repeat returns the stored row."""
+        """Insert the next version once per (event, locale, audience); a repeat returns the stored row.
+
+        Versions count per (product, locale) across audiences, so a version
+        number names one text whatever audience it was written for.
+        """
         for _ in range(5):
             with self.session() as s:
                 existing = s.exec(
                     select(PublishedDescription).where(
-                        PublishedDescription.event_id == event_id, PublishedDescription.locale == locale
+                        PublishedDescription.event_id == event_id, PublishedDescription.locale == locale,
+                        PublishedDescription.audience == audience,
                     )
                 ).first()
                 if existing is not None:
@@ -305,7 +339,7 @@ class Store:
                 row = PublishedDescription(
                     shop_id=shop_id, product_id=product_id, locale=locale, version=(current or 0) + 1,
                     text=text, scores=scores, event_id=event_id, candidate_id=candidate_id, reason=reason,
-                    owner=owner,
+                    owner=owner, audience=audience, cause=cause, model=model, decoding=decoding,
                 )
                 s.add(row)
                 try:
@@ -313,7 +347,9 @@ class Store:
                     return row
                 except IntegrityError:  # a concurrent publish took this version number
                     s.rollback()
-        raise RuntimeError(f"could not allocate a version for {shop_id}/{product_id}/{locale}")
+        raise RuntimeError(f"could not allocate a version for {shop_id}/{product_id}/{locale} (audience "
+                           f"{audience!r}); a database created before per-audience publishing keeps one text per "
+                           "event and locale: recreate its published_descriptions and review_queue unique keys")
 
     def mark_announced(self, published_id: int) -> None:
         with self.session() as s:
@@ -325,14 +361,15 @@ class Store:
 
     def current_descriptions(self, shop_id: str | None = None, product_id: str | None = None
                              ) -> list[PublishedDescription]:
-        """The latest version per (shop, product, locale)."""
+        """The latest version per (shop, product, locale, audience)."""
         with self.session() as s:
             latest = (
                 select(
                     PublishedDescription.shop_id, PublishedDescription.product_id, PublishedDescription.locale,
-                    func.max(PublishedDescription.version).label("v"),
+                    PublishedDescription.audience, func.max(PublishedDescription.version).label("v"),
                 )
-                .group_by(PublishedDescription.shop_id, PublishedDescription.product_id, PublishedDescription.locale)
+                .group_by(PublishedDescription.shop_id, PublishedDescription.product_id, PublishedDescription.locale,
+                          PublishedDescription.audience)
                 .subquery()
             )
             query = select(PublishedDescription).join(
@@ -340,13 +377,15 @@ class Store:
                 (PublishedDescription.shop_id == latest.c.shop_id)
                 & (PublishedDescription.product_id == latest.c.product_id)
                 & (PublishedDescription.locale == latest.c.locale)
+                & (PublishedDescription.audience == latest.c.audience)
                 & (PublishedDescription.version == latest.c.v),
             )
             if shop_id is not None:
                 query = query.where(PublishedDescription.shop_id == shop_id)
             if product_id is not None:
                 query = query.where(PublishedDescription.product_id == product_id)
-            return list(s.exec(query.order_by(PublishedDescription.product_id, PublishedDescription.locale)))
+            return list(s.exec(query.order_by(PublishedDescription.product_id, PublishedDescription.locale,
+                                              PublishedDescription.audience)))
 
     def candidate(self, candidate_id: int) -> DescriptionCandidate | None:
         with self.session() as s:
@@ -363,21 +402,83 @@ class Store:
                 s.add(row)
                 s.commit()
 
-    def published_for(self, event_id: str, locale: str) -> PublishedDescription | None:
-        """The version an event published for a locale, if it did."""
+    def published_for(self, event_id: str, locale: str, audience: str = "") -> PublishedDescription | None:
+        """The version an event published for a (locale, audience), if it did."""
         with self.session() as s:
             return s.exec(select(PublishedDescription).where(
-                PublishedDescription.event_id == event_id, PublishedDescription.locale == locale)).first()
+                PublishedDescription.event_id == event_id, PublishedDescription.locale == locale,
+                PublishedDescription.audience == audience)).first()
 
-    def current_description(self, shop_id: str, product_id: str, locale: str) -> PublishedDescription | None:
-        """The latest version of one (product, locale)."""
+    def current_description(self, shop_id: str, product_id: str, locale: str, audience: str | None = None
+                            ) -> PublishedDescription | None:
+        """The latest version of one (product, locale): of one audience, or of any when audience is None."""
         with self.session() as s:
-            return s.exec(
-                select(PublishedDescription).where(
-                    PublishedDescription.shop_id == shop_id, PublishedDescription.product_id == product_id,
-                    PublishedDescription.locale == locale,
-                ).order_by(PublishedDescription.version.desc())  # type: ignore[attr-defined]
-            ).first()
+            query = select(PublishedDescription).where(
+                PublishedDescription.shop_id == shop_id, PublishedDescription.product_id == product_id,
+                PublishedDescription.locale == locale)
+            if audience is not None:
+                query = query.where(PublishedDescription.audience == audience)
+            return s.exec(query.order_by(PublishedDescription.version.desc())).first()  # type: ignore[attr-defined]
+
+    def history(self, shop_id: str, product_id: str, locale: str | None = None) -> list[PublishedDescription]:
+        """Every published version of a product, by locale then version."""
+        with self.session() as s:
+            query = select(PublishedDescription).where(
+                PublishedDescription.shop_id == shop_id, PublishedDescription.product_id == product_id)
+            if locale is not None:
+                query = query.where(PublishedDescription.locale == locale)
+            return list(s.exec(query.order_by(PublishedDescription.locale, PublishedDescription.version)))
+
+    def shops_with_product(self, product_id: str) -> list[str]:
+        """The shops that have a product of this id (ids are per shop)."""
+        with self.session() as s:
+            return sorted(set(s.exec(select(ProductRow.shop_id).where(ProductRow.product_id == product_id))))
+
+    def latest_candidates(self, shop_id: str, product_id: str, locale: str | None = None
+                          ) -> list[DescriptionCandidate]:
+        """The newest candidate set of each locale of a product (the last generation's), by locale and index."""
+        with self.session() as s:
+            query = select(DescriptionCandidate).where(
+                DescriptionCandidate.shop_id == shop_id, DescriptionCandidate.product_id == product_id)
+            if locale is not None:
+                query = query.where(DescriptionCandidate.locale == locale)
+            rows = list(s.exec(query.order_by(DescriptionCandidate.id)))
+        newest: dict[str, str] = {}
+        for row in rows:  # ordered by id: the last event seen per locale is the newest set
+            newest[row.locale] = row.event_id
+        return sorted((r for r in rows if newest[r.locale] == r.event_id), key=lambda r: (r.locale, r.idx))
+
+    # ---- read API keys --------------------------------------------------------------
+
+    def add_api_key(self, row: ShopApiKey) -> ShopApiKey:
+        with self.session() as s:
+            s.add(row)
+            s.commit()
+            return row
+
+    def api_key(self, key_id: str) -> ShopApiKey | None:
+        with self.session() as s:
+            return s.get(ShopApiKey, key_id)
+
+    def api_keys(self, shop_id: str) -> list[ShopApiKey]:
+        with self.session() as s:
+            return list(s.exec(select(ShopApiKey).where(ShopApiKey.shop_id == shop_id)
+                               .order_by(ShopApiKey.created_at)))
+
+    def revoke_api_keys(self, shop_id: str, key_id: str | None = None) -> list[str]:
+        """Revoke one key of a shop, or all its live ones; returns the key ids revoked."""
+        with self.session() as s:
+            query = select(ShopApiKey).where(ShopApiKey.shop_id == shop_id,
+                                             ShopApiKey.revoked_at.is_(None))  # type: ignore[union-attr]
+            if key_id is not None:
+                query = query.where(ShopApiKey.key_id == key_id)
+            rows = list(s.exec(query))
+            for row in rows:
+                row.revoked_at = utcnow()
+                s.add(row)
+            s.commit()
+            return [r.key_id for r in rows]
+
 
     # ---- shop controls --------------------------------------------------------------
 
@@ -402,16 +503,18 @@ class Store:
         raise RuntimeError(f"could not save the profile of shop {shop_id!r}")
 
     def hold_for_review(self, item: ReviewItem) -> ReviewItem:
-        """Hold a candidate once per (event, locale); older pending items of the same (product, locale) are
-        superseded, so a person reviews only the newest text."""
+        """Hold a candidate once per (event, locale, audience); older pending items of the same (product, locale,
+        audience) are superseded, so a person reviews only the newest text."""
         with self.session() as s:
             existing = s.exec(select(ReviewItem).where(
-                ReviewItem.event_id == item.event_id, ReviewItem.locale == item.locale)).first()
+                ReviewItem.event_id == item.event_id, ReviewItem.locale == item.locale,
+                ReviewItem.audience == item.audience)).first()
             if existing is not None:
                 return existing
             for old in s.exec(select(ReviewItem).where(
                     ReviewItem.shop_id == item.shop_id, ReviewItem.product_id == item.product_id,
-                    ReviewItem.locale == item.locale, ReviewItem.status == "pending")):
+                    ReviewItem.locale == item.locale, ReviewItem.audience == item.audience,
+                    ReviewItem.status == "pending")):
                 old.status, old.decided_at, old.note = "superseded", utcnow(), f"a newer candidate ({item.event_id})"
                 s.add(old)
             s.add(item)

@@ -116,9 +116,10 @@ def test_reject_and_edit_from_the_cli_and_the_edit_is_never_replaced(stack):
     rows = versions(stack, shop, product)
     assert [(r.text, r.owner) for r in rows] == [(mine, "merchant")]
 
-    # From now on the merchant's text stays, even under the auto policy.
+    # From now on the merchant's text stays, even under the auto policy, and even when an update changes a fact
+    # it states (so a new candidate is written).
     assert cli(stack, "shop", "set", shop, "--policy", "auto").exit_code == 0
-    third = update(event, 2)
+    third = update(event, 2, attributes={**event["attributes"], "续航时间": "40小时"})
     stack.intake().submit(third)
     item = stack.wait_for(lambda: [i for i in held(stack, shop, product) if i.event_id == third["event_id"]],
                           what="the next held candidate")[0]
@@ -135,16 +136,20 @@ def test_a_merchant_description_survives_updates_and_review_refreshes(stack):
     assert [(r.text, r.owner, r.candidate_id) for r in rows] == [(mine, "merchant", None)]
     stack.wait_for(lambda: held(stack, shop, product), what="descflow's candidate held for review")
 
-    later = [update(event, 3), update(event, 4, attributes={**event["attributes"], "weight": "240g"})]
-    for e in later:
-        stack.intake().submit(e)
+    # An update of a fact the merchant's text states is written and held; one it does not state is left alone.
+    stated = update(event, 3, attributes={**event["attributes"], "battery life": "32 h"})
+    unstated = update(event, 4, attributes={**stated["attributes"], "weight": "240g"})
+    stack.intake().submit(stated)
+    stack.wait_for(lambda: [i for i in held(stack, shop, product, status=None) if i.event_id == stated["event_id"]],
+                   timeout=240, what="the stated fact's candidate held")
+    stack.intake().submit(unstated)
     for text in RUNS_SMALL:  # enough criticism for a review refresh of the live description
         stack.intake().submit(review_event(product, text=text, rating=2, shop_id=shop))
     stack.wait_for(lambda: [i for i in held(stack, shop, product, status=None) if i.event_id.startswith("refresh-")],
                    timeout=240, what="the review refresh's candidate held")
-    for e in later:
-        stack.wait_for(lambda e=e: [i for i in held(stack, shop, product, status=None)
-                                    if i.event_id == e["event_id"]], timeout=240, what=f"{e['event_id']} held")
+    kept = stack.wait_for(lambda: (stack.store.get_inbound(unstated["event_id"]).status == "kept"
+                                   and stack.store.get_inbound(unstated["event_id"])), what="the update left alone")
+    assert "weight 250g → 240g" in kept.decision["kept"]["en-US"]
     assert [(r.text, r.owner) for r in versions(stack, shop, product)] == [(mine, "merchant")]
     pending = held(stack, shop, product)
     assert pending and all("merchant" in i.held_because for i in held(stack, shop, product, status=None))
@@ -177,7 +182,7 @@ def test_a_profile_change_applies_without_restarting_workers(stack):
     stack.wait_for(lambda: versions(stack, shop, product), what="first publication (auto)")
     update_profile(stack.store, shop, {"publish_policy": "review", "restricted_terms": ["comfortable", "premium"]})
     time.sleep(stack.settings.shop_profile_ttl + 0.5)
-    nxt = update(event, 5)
+    nxt = update(event, 5, title="Nordvik Wireless Headphones II")  # the writer reads the title: regenerated
     stack.intake().submit(nxt)
     stack.wait_for(lambda: [i for i in held(stack, shop, product) if i.event_id == nxt["event_id"]],
                    what="the update held under the new policy")

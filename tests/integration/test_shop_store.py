@@ -59,3 +59,38 @@ def test_a_merchant_version_is_marked_and_found_as_current(store):
     current = store.current_description(shop, product, "en-US")
     assert (current.version, current.text, current.owner) == (2, "mine", "merchant")
     assert store.published_for(e1, "en-US").owner is None
+
+
+def test_a_database_from_before_the_history_columns_gets_them_on_start(tmp_path, postgres_url):
+    """audience is NOT NULL with a default: added as such, old rows reading '' (no audience)."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    from workers.store import add_missing_columns
+
+    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    name = f"descflow_legacy_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'create database "{name}"'))
+    urls = [f"sqlite:///{tmp_path / 'legacy.db'}", postgres_url.rsplit("/", 1)[0] + "/" + name]
+    try:
+        for url in urls:
+            engine = sa.create_engine(url)
+            with engine.begin() as conn:
+                conn.execute(sa.text("create table published_descriptions (id integer primary key, shop_id "
+                                     "varchar(128), product_id varchar(128), locale varchar(35), version integer, "
+                                     "text text, scores json, event_id varchar(128), candidate_id integer, "
+                                     "reason varchar(300), announced boolean, created_at timestamp, owner varchar(16))"))
+                conn.execute(sa.text("insert into published_descriptions (id, shop_id, product_id, locale, version, "
+                                     "text, event_id) values (1, 's', 'p', 'en-US', 1, 'old text', 'e1')"))
+            added = add_missing_columns(engine)
+            assert {"published_descriptions.audience", "published_descriptions.cause",
+                    "published_descriptions.model", "published_descriptions.decoding"} <= set(added), url
+            with engine.connect() as conn:
+                assert conn.execute(sa.text("select audience from published_descriptions")).scalar_one() == ""
+            engine.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'drop database if exists "{name}" with (force)'))
+        admin.dispose()

@@ -112,6 +112,20 @@ def test_product_audience_first_then_the_shops():
     assert audience(ShopProfile(shop_id="s"), []) is None
 
 
+def test_every_audience_to_publish_for_and_the_locales_to_write():
+    from workers.shop import audiences, locales
+
+    shop = ShopProfile(shop_id="s", audiences=["commuters", "gamers", "runners"], locales=["en-US", "zh-CN"])
+    assert audiences(shop, [], limit=4) == ["commuters", "gamers", "runners"]
+    assert audiences(shop, ["office", "office"], limit=4) == ["office"]
+    assert audiences(shop, [], limit=2) == ["commuters", "gamers"]  # one candidate each at least
+    assert audiences(ShopProfile(shop_id="s"), [], limit=4) == [None]
+    en = Product(product_id="p", title="T", category="c", locale="en-GB")
+    assert locales(shop, en) == ["en-US", "zh-CN"]  # the shop's, when the product names none
+    assert locales(shop, en.model_copy(update={"target_locales": ["de-DE"]})) == ["de-DE"]
+    assert locales(ShopProfile(shop_id="s"), en) == ["en-GB"]
+
+
 def test_prompt_without_a_style_is_unchanged_and_with_one_carries_it():
     p = product()
     assert prompts.instruction("en-US", None) == prompts.instruction("en-US")

@@ -215,6 +215,9 @@ class Generator:
             processors.append(RowSampler([r.decoding for r in requests]))
         if processors:
             kwargs["logits_processor"] = LogitsProcessorList(processors)
+        shared = self._shared_prompt_cache([r.prompt for r in requests], enc) if beams == 1 else None
+        if shared is not None:
+            kwargs["cache"] = shared
         out = self.model.generate(**enc, **kwargs)
         new = out if self.is_seq2seq else out[:, enc["input_ids"].shape[1]:]
         texts = self.tokenizer.batch_decode(new, skip_special_tokens=True)
@@ -224,6 +227,30 @@ class Generator:
             text, meta = self._fill(r, _tidy(t))
             outputs.append(Output(key=r.key, text=text, decoding=r.decoding, new_tokens=int(n), meta=meta))
         return outputs
+
+    def _shared_prompt_cache(self, prompts_: Sequence[str], enc: dict[str, torch.Tensor]) -> Any:
+        """The prompt read once per distinct prompt, its cache copied to every row that shares it; None if none do.
+
+        A product's candidates all share one prompt, so a batch of 64 rows holds
+        16 prompts: reading each prompt once cuts the prefill (most of a batch's
+        time for short descriptions) by the number of candidates. The last
+        prompt token is left for `generate`, whose first step then runs on the
+        rows' own copies.
+        """
+        if self.is_seq2seq or enc["input_ids"].shape[1] < 2:
+            return None
+        first: dict[str, int] = {}
+        for row, p in enumerate(prompts_):
+            first.setdefault(p, row)
+        if len(first) == len(prompts_):
+            return None
+        unique = torch.tensor(list(first.values()), device=self.device)
+        ids, mask = enc["input_ids"][unique, :-1], enc["attention_mask"][unique, :-1]
+        positions = (mask.long().cumsum(-1) - 1).masked_fill(mask == 0, 0)  # as `generate` numbers left-padded rows
+        cache = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True).cache
+        slot = {p: i for i, p in enumerate(first)}
+        cache.batch_select_indices(torch.tensor([slot[p] for p in prompts_], device=self.device))
+        return cache
 
     def _slot_constraint(self, requests: Sequence[Request], enc: dict[str, torch.Tensor]) -> SlotConstraint:
         names = slots.placeholders()
@@ -337,19 +364,30 @@ class SlotConstraint(LogitsProcessor):
 
     A slot the product lacks would only get its sentence dropped when the
     values are filled in, and a repeated attribute states the same value twice.
+    Whole-batch tensor operations, no loop over rows: it runs at every step of
+    every batch, and a Python loop over 64 rows cost more than the model at
+    large batches.
     """
 
     def __init__(self, slot_ids: set[int], allowed: list[set[int]], once: set[int], prompt_length: int):
         self.slot_ids, self.allowed, self.once, self.prompt_length = slot_ids, allowed, once, prompt_length
+        ids = sorted(slot_ids)
+        self._ids = torch.tensor(ids, dtype=torch.long)
+        self._allowed = torch.tensor([[i in a for i in ids] for a in allowed], dtype=torch.bool)
+        self._once = torch.tensor([i in once for i in ids], dtype=torch.bool)
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        device = scores.device
+        if self._ids.device != device:
+            self._ids, self._allowed, self._once = (t.to(device) for t in (self._ids, self._allowed, self._once))
         rows = scores.shape[0] // len(self.allowed)  # num_return_sequences / beams repeat each request
-        for row in range(scores.shape[0]):
-            allowed = self.allowed[row // rows]
-            used = set(input_ids[row, self.prompt_length:].tolist()) & self.once
-            banned = [i for i in self.slot_ids if i not in allowed or i in used]
-            if banned:
-                scores[row, banned] = float("-inf")
+        allowed = self._allowed.repeat_interleave(rows, dim=0) if rows > 1 else self._allowed
+        written = input_ids[:, self.prompt_length:]
+        used = (written.unsqueeze(-1) == self._ids).any(dim=1) & self._once  # (rows, slots)
+        banned = ~allowed | used
+        if bool(banned.any()):
+            current = scores.index_select(1, self._ids)
+            scores[:, self._ids] = current.masked_fill(banned, float("-inf"))
         return scores
 
 
@@ -371,6 +409,10 @@ class RowSampler(LogitsProcessor):
         self.temperature = torch.tensor([max(decodings[i].temperature, 1e-5) for i in self.sampled])
         self.top_p = torch.tensor([decodings[i].top_p for i in self.sampled])
         self.top_k = torch.tensor([decodings[i].top_k for i in self.sampled])
+        # Tokens below a row's top-k get no probability, so with a top-k on every row a partial
+        # sort of the widest k draws the same tokens as sorting the whole vocabulary, for less.
+        ks = [decodings[i].top_k for i in self.sampled]
+        self.widest = max(ks) if ks and min(ks) > 0 else 0
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         if scores.shape[0] != self.rows:
@@ -380,7 +422,10 @@ class RowSampler(LogitsProcessor):
         device = scores.device
         rows = torch.tensor(self.sampled, device=device)
         logits = scores[rows].float() / self.temperature.to(device).unsqueeze(1)
-        ordered, order = logits.sort(dim=-1, descending=True)
+        if self.widest:  # every row has a top-k: only the k best need ordering, not the vocabulary
+            ordered, order = logits.topk(min(self.widest, logits.shape[1]), dim=-1)
+        else:
+            ordered, order = logits.sort(dim=-1, descending=True)
         rank = torch.arange(ordered.shape[1], device=device).unsqueeze(0)
         k = self.top_k.to(device).unsqueeze(1)
         ordered = ordered.masked_fill((k > 0) & (rank >= k), float("-inf"))
