@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +28,12 @@ class Stack:
     redis: redis.Redis
     workers: dict[str, WorkerProcess]
     log_dir: Path
-    env: dict[str, str]
+    env: dict[str, str] = field(default_factory=dict)  # the workers' environment, for restarts
 
     def restart(self, name: str, *, kill: bool = False) -> WorkerProcess:
         """A new worker process in place of the old one: killed at once (SIGKILL), or stopped warm."""
+        if not self.env:
+            raise ValueError("this stack was built without its workers' environment (env): it cannot restart one")
         old = self.workers[name]
         old.kill() if kill else old.stop()
         new = WorkerProcess(old.queues, self.env, self.log_dir / f"{name}.log", concurrency=old.concurrency)

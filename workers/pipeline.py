@@ -163,9 +163,16 @@ def dedup_key(shop_id: str, product_id: str, locale: str) -> str:
 # ---- product path ---------------------------------------------------------------------
 
 
+# kombu's Redis transport serves priority 0 first (its steps: 0, 3, 6, 9). New
+# generations wait behind the correct and rank steps of products already under
+# way, so that under load products finish one after another instead of all at
+# the end, when every queued generate has run.
+GENERATE_PRIORITY = 6
+
+
 def product_chain(event_id: str, locale: str) -> chain:
     return chain(
-        generate.si(event_id, locale),
+        generate.si(event_id, locale).set(priority=GENERATE_PRIORITY),
         correct.si(event_id, locale),
         dedup.si(event_id, locale),
         rank.si(event_id, locale),

@@ -483,3 +483,25 @@ def test_dedup_stage_records_what_each_candidate_duplicates_and_how(
     finally:
         get_settings.cache_clear()
         runtime.reset_after_fork()
+
+
+def test_an_embedding_made_in_dedup_is_reused_when_publishing_indexes_it(namespace: str) -> None:
+    """Two processes' indexes (dedup checks candidates, publish adds the chosen one): the model runs once."""
+    from workers.cpu.paraphrase import Embedder
+
+    class Counting(Embedder):
+        texts = 0
+
+        def encode(self, texts):  # type: ignore[no-untyped-def]
+            Counting.texts += len(texts)
+            return super().encode(texts)
+
+    dedup_side = ParaphraseIndex(REDIS_URL, Counting(), namespace=namespace + ":pp")
+    publish_side = ParaphraseIndex(REDIS_URL, Counting(), namespace=namespace + ":pp")
+    checked = dedup_side.embed([SHOE, KETTLE])
+    assert Counting.texts == 2
+    publish_side.add("p-1/en-US", SHOE)
+    assert Counting.texts == 2, "publishing ran the model again for a text dedup had just embedded"
+    hits = dedup_side.query_vectors(checked[:1])[0]
+    assert [h.key for h in hits] == ["p-1/en-US"] and hits[0].similarity > 0.99
+    assert np.allclose(publish_side.embed([KETTLE]), checked[1:], atol=1e-6)

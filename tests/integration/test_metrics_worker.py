@@ -56,10 +56,10 @@ def metered(tmp_path_factory: pytest.TempPathFactory, redis_url: str, tiny_model
                                      "DESCFLOW_METRICS_DIR": str(tmp / "cpu-metrics")},
                              log_dir / "cpu.log", concurrency=2),
     }
-    for w in workers.values():
-        w.start()
     stack = Stack(settings=settings, store=Store(database_url), redis=client, workers=workers, log_dir=log_dir)
-    try:
+    try:  # from the first start: a worker left running would take the next module's tasks
+        for w in workers.values():
+            w.start()
         for w in workers.values():
             w.wait_ready(timeout=120)
         yield stack

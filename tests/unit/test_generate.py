@@ -209,3 +209,23 @@ def test_out_of_memory_at_batch_one_is_raised():
 
     with pytest.raises(torch.OutOfMemoryError):
         split_on_oom([1], run)
+
+
+def test_log_likelihood_reads_only_the_text_tokens_logits(tiny_model):
+    """Scoring from the text's own positions equals the mean log-probability over the full forward pass."""
+    import torch
+
+    gen = Generator(str(tiny_model), "cpu")
+    pairs = [("short prompt", "A black power bank with two ports."),
+             (gen.prompt(PRODUCT, "en-US"), "The Nordvik power bank holds 10000mAh and charges fast.")]
+    fast = gen.score_pairs(pairs, batch_size=2)
+    assert gen._keeps_logits
+    tok = gen.tokenizer
+    for (prompt, text), got in zip(pairs, fast):
+        p_ids = tok(prompt).input_ids
+        t_ids = tok(text, add_special_tokens=False).input_ids
+        ids = torch.tensor([p_ids + t_ids])
+        with torch.no_grad():
+            logp = torch.log_softmax(gen.model(input_ids=ids).logits[0, :-1].float(), dim=-1)
+        want = logp[len(p_ids) - 1:, :].gather(1, ids[0, len(p_ids):, None]).mean().item()
+        assert got == pytest.approx(want, abs=1e-4)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import kombu.exceptions
 import pytest
 import redis.exceptions
 import sqlalchemy.exc
@@ -20,9 +21,25 @@ def test_every_stage_is_a_registered_task_with_backoff(name):
     assert isinstance(task, pipeline.StageTask)
     assert task.retry_backoff and task.retry_jitter and task.acks_late
     assert task.max_retries >= 0 and task.retry_backoff_max > 0
-    for transient in (redis.exceptions.ConnectionError, sqlalchemy.exc.OperationalError, pipeline.TransientError):
+    for transient in (redis.exceptions.ConnectionError, sqlalchemy.exc.OperationalError, pipeline.TransientError,
+                      kombu.exceptions.OperationalError):
         assert issubclass(transient, task.autoretry_for)
     assert pipeline.PermanentError in task.dont_autoretry_for
+
+
+def test_new_generations_queue_behind_products_already_under_way():
+    steps = pipeline.product_chain("evt-1", "en-US").tasks
+    assert [s.task for s in steps] == ["descflow.generate", "descflow.correct", "descflow.dedup", "descflow.rank",
+                                       "descflow.publish"]
+    assert steps[0].options["priority"] == pipeline.GENERATE_PRIORITY > 0  # Redis: 0 is served first
+    assert all("priority" not in s.options for s in steps[1:])
+
+
+def test_workers_wait_for_a_restarting_broker_when_sending_the_next_stage():
+    policy = app.conf.task_publish_retry_policy
+    waited = sum(min(policy["interval_start"] + k * policy["interval_step"], policy["interval_max"])
+                 for k in range(policy["max_retries"]))
+    assert app.conf.task_publish_retry and waited >= 60
 
 
 @pytest.fixture()

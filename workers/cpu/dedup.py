@@ -1027,7 +1027,7 @@ class CatalogDedup:
         out = [self.minhash.query(t, exclude=exclude) if t.strip() else [] for t in texts]
         misses = [i for i, t in enumerate(texts) if not out[i] and t.strip() and self._embeds(t, locale)]
         if misses and self.paraphrase is not None:
-            vectors = self.paraphrase.embedder.encode([texts[i] for i in misses])
+            vectors = self.paraphrase.embed([texts[i] for i in misses])
             for i, hits in zip(misses, self.paraphrase.query_vectors(vectors, exclude=exclude)):
                 out[i] = hits
         return out

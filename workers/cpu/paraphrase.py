@@ -18,6 +18,7 @@ would pay off; below that it would only add a dependency.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from collections.abc import Collection, Iterable, Sequence
@@ -31,6 +32,7 @@ from workers.cpu.dedup import DuplicateHit, is_cjk_heavy, normalise, redis_kwarg
 DIM = 384  # all-MiniLM-L6-v2
 MAX_TOKENS = 128  # word pieces embedded per text: a description's head says what it is, and it halves the cost
 LOG_MAXLEN = 100_000  # change-log entries kept; a process further behind reloads everything
+CACHE_SECONDS = 900  # a text's embedding is kept this long: from the dedup stage to its publishing
 _LATIN_WORD = re.compile(r"[a-z]{2,}")
 
 
@@ -128,9 +130,45 @@ class ParaphraseIndex:
 
     # -- writes -----------------------------------------------------------
 
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Embeddings of texts, through a short-lived cache in Redis shared by every process.
+
+        The dedup stage embeds a product's candidates; publishing then indexes the
+        chosen one, usually in another process: without the cache it would run the
+        model again for a vector computed seconds before.
+        """
+        if not texts:
+            return self.embedder.encode(texts)
+        keys = [self._cache_key(t) for t in texts]
+        try:
+            found = self._redis.mget(keys)
+        except redis.RedisError:  # a cache: without it the model runs
+            found = [None] * len(texts)
+        out = np.empty((len(texts), DIM), dtype=np.float32)
+        missing = [i for i, raw in enumerate(found) if raw is None or len(raw) != DIM * 4]
+        for i, raw in enumerate(found):
+            if i not in missing:
+                out[i] = np.frombuffer(raw, dtype="<f4")
+        if missing:
+            fresh = self.embedder.encode([texts[i] for i in missing])
+            pipe = self._redis.pipeline(transaction=False)
+            for i, vector in zip(missing, fresh):
+                out[i] = vector
+                pipe.set(keys[i], vector.astype("<f4").tobytes(), ex=CACHE_SECONDS)
+            try:
+                pipe.execute()
+            except redis.RedisError:
+                pass
+        return out
+
+    def _cache_key(self, text: str) -> str:
+        model = getattr(self.embedder, "model_name", type(self.embedder).__name__)
+        digest = hashlib.blake2b(f"{model}\0{text}".encode(), digest_size=16).hexdigest()
+        return f"{self.namespace}:cache:{digest}"
+
     def add(self, key: str, text: str) -> None:
         """Store the embedding of `text` under `key`, replacing the key's old one."""
-        self.add_vectors([key], self.embedder.encode([text]))
+        self.add_vectors([key], self.embed([text]))
 
     def add_vectors(self, keys: Sequence[str], vectors: np.ndarray) -> None:
         pipe = self._redis.pipeline(transaction=False)
@@ -258,4 +296,4 @@ class ParaphraseIndex:
             return out
 
     def query(self, text: str, *, exclude: Collection[str] = ()) -> list[DuplicateHit]:
-        return self.query_vectors(self.embedder.encode([text]), exclude=exclude)[0]
+        return self.query_vectors(self.embed([text]), exclude=exclude)[0]

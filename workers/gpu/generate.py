@@ -6,12 +6,14 @@ Plain Python: a task builds requests, this module batches them through one
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -303,6 +305,11 @@ class Generator:
         """Mean log-probability per token of each text given its prompt (the fluency signal)."""
         return self.score_pairs(list(zip(prompts_, texts)), batch_size=batch_size)
 
+    @cached_property
+    def _keeps_logits(self) -> bool:
+        """Whether the model's forward takes `logits_to_keep` (transformers' causal LMs do; custom ones may not)."""
+        return "logits_to_keep" in inspect.signature(self.model.forward).parameters
+
     def score_pairs(self, pairs: Sequence[tuple[str, str]], batch_size: int = 16) -> list[float]:
         scores: list[float] = []
         for start in range(0, len(pairs), batch_size):
@@ -341,8 +348,16 @@ class Generator:
                 mask[r, : len(ids)] = 1
                 labels[r, len(ids) - n_text: len(ids)] = torch.tensor(ids[len(ids) - n_text:])
             input_ids, mask, labels = input_ids.to(self.device), mask.to(self.device), labels.to(self.device)
-            logits = self.model(input_ids=input_ids, attention_mask=mask).logits[:, :-1]
-            targets = labels[:, 1:]
+            # Logits only from the position before the earliest text token on: the
+            # prompt's own next-token logits are never read, and the vocabulary
+            # projection over them is a large share of a small model's forward pass.
+            first = max(0, min(len(ids) - n_text for ids, n_text in rows) - 1)
+            if self._keeps_logits:
+                logits = self.model(input_ids=input_ids, attention_mask=mask,
+                                    logits_to_keep=width - first).logits[:, :-1]
+            else:
+                logits = self.model(input_ids=input_ids, attention_mask=mask).logits[:, first:-1]
+            targets = labels[:, first + 1:]
         for r, i in enumerate(live):  # row by row: the float32 copy of one row's logits, not the batch's
             loss = torch.nn.functional.cross_entropy(logits[r].float(), targets[r], ignore_index=-100)
             scores[i] = -float(loss)
