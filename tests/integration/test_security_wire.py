@@ -16,6 +16,7 @@ import pytest
 import redis
 
 from descflow.services import WorkerProcess, free_port, redis_alive, redis_server_binary
+from descflow.status import queue_depths
 from producers.intake import Intake
 from schemas.events import parse_event
 from schemas.settings import Settings
@@ -89,7 +90,7 @@ def test_the_password_is_required_and_works_from_settings(wire: Wire):
     assert outcome.status == "accepted"
     _wait(lambda: wire.store.get_product(event["shop_id"], event["product_id"]), 60, "the ingest to run", wire.worker)
     # ingest queued the next stage on the same password-protected Redis
-    assert wire.client.llen("gpu") >= 1
+    assert queue_depths(wire.client)[0]["gpu"] >= 1  # at generate's priority, under its own key
 
 
 def test_a_pickled_message_is_refused_and_its_task_never_runs(wire: Wire):
