@@ -156,6 +156,14 @@ class Settings(BaseSettings):
         3600, ge=5,
         description="Seconds before Redis redelivers an unacknowledged task (also how long a killed worker's "
                     "tasks wait to run again); longer than any task and than the retry back-off.")
+    recover_interval: float = Field(
+        60.0, ge=0, le=86400,
+        description="gpu worker: seconds between sweeps that re-send the stages of events stuck unfinished "
+                    "(a message a killed worker took with it); 0 turns the sweep off.")
+    recover_after: float = Field(
+        900.0, ge=1, le=7 * 86400,
+        description="How long an accepted event may go without finishing or any stage run before a sweep "
+                    "re-sends its stages; keep it above the longest queue wait.")
     task_soft_time_limit: int = Field(600, ge=10, description="Soft time limit of a task, seconds (prefork).")
     cpu_concurrency: int = Field(0, ge=0, description="cpu worker processes; 0 means one per core.")
     log_level: str = Field("INFO", description="Log level of workers and the webhook.")

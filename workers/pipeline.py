@@ -693,6 +693,18 @@ def _warm_in_process(sender: Any = None, **_: Any) -> None:
     pool = getattr(getattr(sender, "controller", None), "pool_cls", None)
     if _consumes_gpu() and "prefork" not in str(pool).lower():
         get_runtime().batcher  # noqa: B018 - solo/threads: this process runs the tasks; loads the model once
+        _start_recovery_sweeps()
+
+
+def _start_recovery_sweeps() -> None:
+    """In the gpu worker (threads, never forks): a prefork parent would fork children beside the thread."""
+    from datetime import timedelta
+
+    from workers.recover import start_sweeper
+
+    rt = get_runtime()
+    if rt.settings.recover_interval > 0:
+        start_sweeper(rt, rt.settings.recover_interval, timedelta(seconds=rt.settings.recover_after))
 
 @signals.worker_ready.connect
 def _drain_dead_letters(**_: Any) -> None:

@@ -42,6 +42,9 @@ BASE = {
     # Enough retries with back-off to ride out a 30 s database outage.
     "DESCFLOW_MAX_RETRIES": "20",
     "DESCFLOW_RETRY_BACKOFF_MAX": "8",
+    # A message a worker was killed holding before kombu recorded it is found by the sweep (workers/recover.py).
+    "DESCFLOW_RECOVER_INTERVAL": "5",
+    "DESCFLOW_RECOVER_AFTER": "20",
 }
 
 
@@ -292,3 +295,21 @@ def test_a_replay_rides_out_a_broker_restart(services, tmp_path: Path) -> None:
     assert summary.counts["accepted"] == 30, summary.counts
     restarts[-1].join()
     assert redis_py.Redis.from_url(redis_server.url).llen("cpu") == 30
+
+
+def test_an_event_whose_message_was_lost_is_swept_and_finished(make_stack) -> None:
+    """The window kombu leaves open (popped, not yet recorded as unacknowledged): the sweep re-sends the work."""
+    from schemas.events import parse_event
+
+    stack = make_stack(DESCFLOW_RECOVER_INTERVAL="2", DESCFLOW_RECOVER_AFTER="5")
+    lost = event_stream(3, reviews_every=1)  # accepted, then their messages gone with a killed worker
+    for payload in lost:
+        assert stack.store.record_inbound(parse_event(payload), payload, "webhook", task_id="lost-with-the-worker")
+    started = time.monotonic()
+    result, _ = wait_settled(stack, lost, [e["event_id"] for e in lost], 120)
+    _assert_clean(result)
+    assert result.published == 3 and result.reviews == 3
+    log = stack.workers["gpu"].log_path.read_text(errors="replace")
+    assert "re-sending the stages of" in log
+    record("message lost before kombu kept it", result, 0.0, time.monotonic() - started,
+           "found by the recovery sweep")
