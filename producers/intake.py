@@ -14,15 +14,14 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
-import sqlalchemy.exc
 from celery import Celery
-from kombu.utils.uuid import uuid
 from kombu.exceptions import OperationalError as KombuOperationalError
+from kombu.utils.uuid import uuid
 
 from schemas.events import EventRejected, FieldError, ProductEvent, ReviewEvent, decode_event, parse_event
 from schemas.settings import Settings, get_settings
 from workers import logs
-from workers.store import RAW_LIMIT, Store
+from workers.store import DATABASE_DOWN, RAW_LIMIT, Store
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +58,6 @@ class QueueUnavailable(Unavailable):
 class DatabaseUnavailable(Unavailable):
     """The database could not record the event (or its rejection)."""
 
-
-# What a database that is down, restarting or unreachable raises; a bad statement is not among them.
-_DATABASE_DOWN = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
 
 
 class Intake:
@@ -103,7 +99,7 @@ class Intake:
         """A database that is down refuses the delivery (503 on the webhook) rather than failing it."""
         try:
             return step(*args)
-        except _DATABASE_DOWN as exc:
+        except DATABASE_DOWN as exc:
             log.error("database unavailable, event not taken: %s", logs.mask_secrets(str(exc).splitlines()[0],
                                                                                      self.settings.secret_values))
             raise DatabaseUnavailable("the database is unavailable; retry the delivery later") from exc

@@ -225,28 +225,23 @@ def audit(stack: Stack, events: list[dict], accepted: list[str]) -> Audit:
                    for r in s.exec(select(FailedTask).where(FailedTask.status == "dead")) if r.args}
         dead = set(letters)
         sentiment = Counter(r.review_id for r in s.exec(select(ReviewSentimentRow)))
-        inbound = {r.event_id for r in s.exec(select(InboundEvent))}
+        status = {r.event_id: r.status for r in s.exec(select(InboundEvent))}
         candidates = list(s.exec(select(DescriptionCandidate)))
     lost, duplicated, orphans = [], [], []
-    status = {r.event_id: r.status for r in _inbound(stack)}
-    for e in products:
-        n = published[e["event_id"]]
-        if n == 0 and e["event_id"] not in dead:
-            lost.append(f"{e['event_id']} (product, {status.get(e['event_id'], 'not in inbound_events')})")
-        elif n > 1:
-            duplicated.append(f"{e['event_id']}: {n} versions")
-    for e in reviews:
-        n = sentiment[e["review_id"]]
-        if n == 0 and e["event_id"] not in dead:
-            lost.append(f"{e['event_id']} (review, {status.get(e['event_id'], 'not in inbound_events')})")
-        elif n > 1:
-            duplicated.append(f"{e['review_id']}: {n} sentiment rows")
+    for kind, group, outcomes, subject in (("product", products, published, "event_id"),
+                                           ("review", reviews, sentiment, "review_id")):
+        for e in group:
+            n = outcomes[e[subject]]
+            if n == 0 and e["event_id"] not in dead:
+                lost.append(f"{e['event_id']} ({kind}, {status.get(e['event_id'], 'not in inbound_events')})")
+            elif n > 1:
+                duplicated.append(f"{kind} {e[subject]}: {n} outcomes")
     announced = Counter((entry["source_event_id"], entry["locale"], entry["version"])
                         for entry in (json.loads(f[b"event"]) for _, f in stack.redis.xrange(STREAM)))
     duplicated += [f"{key}: announced {n} times" for key, n in announced.items() if n > 1]
     by_set: dict[str, list[DescriptionCandidate]] = {}
     for c in candidates:
-        if c.event_id not in inbound:
+        if c.event_id not in status:
             orphans.append(f"candidate {c.id} of unknown event {c.event_id}")
         by_set.setdefault(f"{c.event_id}/{c.locale}", []).append(c)
     wanted = stack.settings.candidates
@@ -263,11 +258,6 @@ def audit(stack: Stack, events: list[dict], accepted: list[str]) -> Audit:
                  orphans=orphans, dead={k: v for k, v in letters.items() if k in accepted_set})
 
 
-def _inbound(stack: Stack) -> list[InboundEvent]:
-    with stack.store.session() as s:
-        return list(s.exec(select(InboundEvent)))
-
-
 def wait_settled(stack: Stack, events: list[dict], accepted: list[str], timeout: float) -> tuple[Audit, float]:
     """Poll the audit until nothing is missing; returns it and the time it took to get there."""
     started = time.monotonic()
@@ -275,9 +265,7 @@ def wait_settled(stack: Stack, events: list[dict], accepted: list[str], timeout:
         result = audit(stack, events, accepted)
         if result.settled or time.monotonic() - started > timeout:
             return result, time.monotonic() - started
-        for name, w in stack.workers.items():
-            if w.proc is not None and w.proc.poll() is not None:
-                raise AssertionError(f"{name} worker died:\n{w.tail()}")
+        stack.check_workers()
         time.sleep(1.0)
 
 

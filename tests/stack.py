@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,17 @@ class Stack:
     workers: dict[str, WorkerProcess]
     log_dir: Path
     env: dict[str, str] = field(default_factory=dict)  # the workers' environment, for restarts
+    supervised: bool = False  # restart a worker that dies, as compose does, instead of failing
+    restarts: Counter[str] = field(default_factory=Counter)
+
+    def check_workers(self) -> None:
+        """A dead worker fails the test, or, in a supervised stack (compose: restart: unless-stopped), is restarted."""
+        for name, w in list(self.workers.items()):
+            if w.proc is not None and w.proc.poll() is not None:
+                if not self.supervised:
+                    pytest.fail(f"{name} worker died:\n{w.tail()}")
+                self.restarts[name] += 1
+                self.restart(name)
 
     def restart(self, name: str, *, kill: bool = False) -> WorkerProcess:
         """A new worker process in place of the old one: killed at once (SIGKILL), or stopped warm."""
@@ -53,9 +65,7 @@ class Stack:
             value = condition()
             if value:
                 return value
-            for name, w in self.workers.items():
-                if w.proc is not None and w.proc.poll() is not None:
-                    pytest.fail(f"{name} worker died:\n{w.tail()}")
+            self.check_workers()
             time.sleep(0.25)
         logs = "\n".join(f"--- {n}\n{w.tail(60)}" for n, w in self.workers.items())
         pytest.fail(f"timed out after {timeout} s waiting for {what}\n{logs}")

@@ -14,14 +14,12 @@ from collections.abc import Callable
 from typing import Any
 
 import redis
-import sqlalchemy.exc
 
-from workers.store import Store
+from workers.store import DATABASE_DOWN, Store
 
 log = logging.getLogger(__name__)
 
 SPOOL = "descflow:dead-letters"
-_DATABASE_DOWN = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
 
 
 def record(store: Store, client: Callable[[], redis.Redis], letter: dict[str, Any]) -> bool:
@@ -31,7 +29,7 @@ def record(store: Store, client: Callable[[], redis.Redis], letter: dict[str, An
     """
     try:
         store.record_failure(**letter)
-    except _DATABASE_DOWN:
+    except DATABASE_DOWN:
         client().rpush(SPOOL, json.dumps(letter, default=str))
         log.warning("database down: dead letter for %s[%s] spooled in Redis (%s) until it is back",
                     letter["task"], letter["task_id"], SPOOL)
@@ -52,7 +50,7 @@ def drain(store: Store, client: redis.Redis, limit: int = 1000) -> int:
             break
         try:
             store.record_failure(**json.loads(raw))
-        except _DATABASE_DOWN:
+        except DATABASE_DOWN:
             client.lpush(SPOOL, raw)
             raise
         moved += 1

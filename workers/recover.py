@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -114,16 +115,14 @@ def sweep_once(rt: Any, older_than: timedelta) -> Sweep:
 
 def start_sweeper(rt: Any, interval: float, older_than: timedelta) -> threading.Thread:
     """A daemon thread sweeping every `interval` seconds; errors are logged and the next sweep tries again."""
-    stop = threading.Event()
-
     def run() -> None:
-        while not stop.wait(interval):
+        while True:
+            time.sleep(interval)
             try:
                 sweep_once(rt, older_than)
             except Exception:
                 log.warning("recovery sweep failed; trying again in %.0f s", interval, exc_info=True)
 
     thread = threading.Thread(target=run, name="descflow-recover", daemon=True)
-    thread.stop = stop  # type: ignore[attr-defined]
     thread.start()
     return thread

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import event as sa_event
 from sqlalchemy import func
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, ProgrammingError
 from sqlmodel import Session, SQLModel, create_engine, delete, select
 
 from schemas.events import Product, ProductEvent, ReviewEvent
@@ -40,6 +40,9 @@ from schemas.tables import (
 )
 
 RAW_LIMIT = 4_096
+
+# What a database that is down, restarting or unreachable raises; a bad statement is not among them.
+DATABASE_DOWN = (OperationalError, InterfaceError)
 
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()

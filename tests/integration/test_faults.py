@@ -11,7 +11,6 @@ table (tests/faultkit.py) is printed at the end of the session.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -130,23 +129,33 @@ def test_cpu_worker_killed_mid_task(make_stack) -> None:
     assert result.failed == 0, result.dead
 
 
-def test_redis_stopped_and_restarted(make_stack, services) -> None:
-    redis_server, _ = services
-    stack = make_stack()
+def _outage(stack: Stack, stop, start, seconds: float) -> tuple[Shop, list[dict], float, float, float]:  # noqa: ANN001
+    """A service down for `seconds` while the shop is still sending: (shop, events, injected, cleared, resumed)."""
     events = event_stream(PRODUCTS)
     shop = _run(stack, events)
     _while_sending(stack, shop)
     injected = time.monotonic()
-    redis_server.stop()
-    time.sleep(8)
-    at = faultkit.published_count(stack)
-    redis_server.start()
+    stop()
+    time.sleep(seconds)
+    start()
     cleared = time.monotonic()
+    at = faultkit.published_count(stack)  # after: the database may be what was down
     resumed = faultkit.resumed_after(stack, at)
     shop.finish()
+    return shop, events, injected, cleared, resumed
+
+
+def test_redis_stopped_and_restarted(make_stack, services) -> None:
+    redis_server, _ = services
+    stack = make_stack()
+    # kombu can raise out of a late ack on the channel the outage closed, and the worker exits;
+    # in production compose restarts it, and so does the stack here (counted in the table).
+    stack.supervised = True
+    shop, events, injected, cleared, resumed = _outage(stack, redis_server.stop, redis_server.start, 8)
     result, _ = wait_settled(stack, events, shop.accepted, SETTLE)
+    restarted = ", ".join(f"{n} worker restarted x{k}" for n, k in stack.restarts.items())
     record("Redis stopped 8 s, restarted", result, resumed - cleared, time.monotonic() - injected,
-           f"webhook 503 x{shop.refused[503]}")
+           f"webhook 503 x{shop.refused[503]}" + (f"; {restarted}" if restarted else ""))
     _assert_clean(result)
     assert shop.refused[503] > 0, "the webhook accepted events while the queue was down"
     assert set(shop.refused) == {503}
@@ -155,17 +164,7 @@ def test_redis_stopped_and_restarted(make_stack, services) -> None:
 def test_postgres_stopped_for_30_seconds(make_stack, services) -> None:
     _, pg = services
     stack = make_stack()
-    events = event_stream(PRODUCTS)
-    shop = _run(stack, events)
-    _while_sending(stack, shop)
-    injected = time.monotonic()
-    pg.stop()
-    time.sleep(30)
-    pg.start()
-    cleared = time.monotonic()
-    at = faultkit.published_count(stack)
-    resumed = faultkit.resumed_after(stack, at)
-    shop.finish()
+    shop, events, injected, cleared, resumed = _outage(stack, pg.stop, pg.start, 30)
     result, _ = wait_settled(stack, events, shop.accepted, SETTLE)
     record("PostgreSQL stopped 30 s", result, resumed - cleared, time.monotonic() - injected,
            f"webhook 503 x{shop.refused[503]}")
