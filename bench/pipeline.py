@@ -6,13 +6,16 @@
 One run, side by side:
 
 1. bare: the worker's model and batch size as plain batched `generate` (each
-   event's candidates) plus the ranking forward pass, in one thread tuned as
-   the gpu worker's model thread: the compute floor, events/s.
+   event's candidates) plus the ranking forward pass for the texts whose
+   log-likelihood generation could not give, and the embedding of the English
+   candidates that the dedup stage needs, in one thread tuned as the gpu
+   worker's model thread: the compute floor, events/s.
 2. pipeline: real gpu and cpu worker processes (descflow.services), events
    through `Intake` as the webhook would, counted when their
-   `published_descriptions` row exists. Burst throughput against bare; CPU
-   seconds of every process outside the model thread per event against the
-   model's own (the queue + bookkeeping overhead); mean seconds per stage.
+   `published_descriptions` row exists. Burst throughput against bare; the
+   CPU seconds of every process per event, split into what the models
+   computed (each worker's descflow_model_cpu_seconds) and all the rest:
+   the queue and bookkeeping overhead; mean seconds per stage.
 3. latency: event received → description published, p50/p95/p99, at fixed
    offered loads; whether the queue kept up. The burst throughput is the load
    from which the queue grows.
@@ -89,10 +92,14 @@ def bare(model: str, events: list[dict[str, Any]], batch: int, candidates: int, 
          settings: Any) -> dict[str, Any]:
     """Generation and ranking's scoring for these events as bare batched calls, in a thread like the worker's."""
     from schemas.events import parse_event
+    from workers.cpu.paraphrase import Embedder, is_english
     from workers.gpu.generate import Generator, candidate_decodings, tune_model_thread
 
     gen = Generator(model, settings.device)
     products = [parse_event(e).product() for e in events]
+    embedder = Embedder(settings.embedding_model, device="cpu") if settings.paraphrase_check else None
+    if embedder is not None:
+        embedder.encode(["warm-up"])
 
     def run() -> dict[str, Any]:
         tune_model_thread(gen.device)
@@ -103,12 +110,20 @@ def bare(model: str, events: list[dict[str, Any]], batch: int, candidates: int, 
         cpu0, started = time.thread_time(), time.perf_counter()
         outs = gen.generate(requests, max_new_tokens=max_new_tokens, batch_size=batch)
         generated = time.perf_counter() - started
-        pairs = [pair for o in outs for pair in gen.fluency_pairs(products[o.key[0]], products[o.key[0]].locale,
-                                                                   [o.text])]
+        # Ranking reads each text's log-likelihood off its generation; only the rest need a forward pass.
+        pairs = [pair for o in outs if o.loglik is None
+                 for pair in gen.fluency_pairs(products[o.key[0]], products[o.key[0]].locale, [o.text])]
         gen.score_pairs(pairs, batch_size=batch)
+        scored = time.perf_counter()
+        # The dedup stage's paraphrase check embeds the English candidates: model work the pipeline must do too.
+        english = [o.text for o in outs if o.text.strip() and is_english(o.text, products[o.key[0]].locale)]
+        if embedder is not None:
+            embedder.encode(english)
         seconds = time.perf_counter() - started
         return {"events": len(products), "descriptions": len(outs), "seconds": seconds,
-                "generate_seconds": generated, "score_seconds": seconds - generated,
+                "generate_seconds": generated, "score_seconds": scored - started - generated,
+                "embed_seconds": time.perf_counter() - scored, "embedded": len(english) if embedder else 0,
+                "rescored": len(pairs),
                 "cpu_seconds": time.thread_time() - cpu0, "events_per_s": len(products) / seconds,
                 "descriptions_per_s": len(outs) / seconds,
                 "new_tokens_mean": sum(o.new_tokens for o in outs) / len(outs)}
@@ -126,6 +141,14 @@ def _tree(pid: int) -> list[psutil.Process]:
         return [root, *root.children(recursive=True)]
     except psutil.NoSuchProcess:
         return []
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def tree_cpu(pid: int) -> float:
@@ -202,10 +225,13 @@ class Stack:
         self.env, self.log_dir, self._cls = env, log_dir, WorkerProcess
         self.workers: dict[str, Any] = {}
         self.labels: dict[str, str] = {}
+        self.ports: dict[str, int] = {}
 
     def start(self, kind: str, concurrency: int) -> None:
         queues = "gpu" if kind == "gpu" else "cpu"
-        w = self._cls(queues, self.env, self.log_dir / f"{kind}-{concurrency}.log", concurrency=concurrency)
+        self.ports[kind] = _free_port()  # each worker's /metrics: the CPU its models used
+        env = {**self.env, "DESCFLOW_METRICS_PORT": str(self.ports[kind])}
+        w = self._cls(queues, env, self.log_dir / f"{kind}-{concurrency}.log", concurrency=concurrency)
         self.workers[kind] = w  # first: stopped by close() even if it never gets ready
         self.labels[kind] = f"{kind} ({concurrency} processes)" if kind == "cpu" else kind
         w.start().wait_ready(timeout=300)
@@ -225,6 +251,20 @@ class Stack:
     def labelled_pids(self) -> dict[str, int]:
         """For memory: each cpu worker run under its own name (1 or 2 processes)."""
         return {self.labels[k]: pid for k, pid in self.pids().items()}
+
+    def model_cpu(self) -> dict[str, float]:
+        """CPU seconds each model has used so far, over every worker (descflow_model_cpu_seconds_total)."""
+        import httpx
+        from prometheus_client.parser import text_string_to_metric_families
+
+        out: dict[str, float] = {}
+        for kind in self.workers:
+            text = httpx.get(f"http://127.0.0.1:{self.ports[kind]}/metrics", timeout=10).text
+            for family in text_string_to_metric_families(text):
+                for s in family.samples:
+                    if s.name == "descflow_model_cpu_seconds_total":
+                        out[s.labels["model"]] = out.get(s.labels["model"], 0.0) + s.value
+        return out
 
     def check_alive(self) -> None:
         for kind, w in self.workers.items():
@@ -320,6 +360,7 @@ def burst(intake: Any, obs: Observer, stack: Stack, events: list[dict[str, Any]]
     pids = stack.pids()
     cpu0 = {k: tree_cpu(p) for k, p in pids.items()}
     model0 = model_thread_cpu(pids["gpu"])
+    models0 = stack.model_cpu()
     intake_cpu = time.thread_time()
     for e in events:
         intake.submit(e)
@@ -327,17 +368,21 @@ def burst(intake: Any, obs: Observer, stack: Stack, events: list[dict[str, Any]]
     done = wait_published(obs, stack, ids, timeout)
     cpu = {k: tree_cpu(p) - cpu0[k] for k, p in pids.items()}
     model1 = model_thread_cpu(pids["gpu"])
+    models = {k: v - models0.get(k, 0.0) for k, v in stack.model_cpu().items()}
     seconds = obs.window(ids)
     n = len(done)
     model_cpu = (model1 - model0) if model0 is not None and model1 is not None else None
     total = sum(cpu.values()) + intake_cpu
     out = {"events": len(ids), "published": n, "dead": len(ids) - n, "seconds": seconds,
            "events_per_s": n / seconds if seconds > 0 else 0.0, "cpu_seconds": cpu, "intake_cpu_seconds": intake_cpu,
-           "model_thread_cpu_seconds": model_cpu, "stage_mean_seconds": obs.stage_means(ids),
+           "model_thread_cpu_seconds": model_cpu, "model_cpu_seconds": models,
+           "stage_mean_seconds": obs.stage_means(ids),
            "latency_p50_s": percentile(list(done.values()), 0.5) if done else None}
-    if model_cpu is not None and n:
-        out["overhead_cpu_per_event_s"] = (total - model_cpu) / n
-        out["model_cpu_per_event_s"] = model_cpu / n
+    if n:
+        # Queue and bookkeeping: every process's CPU (and the intake's) less what the models computed.
+        out["model_cpu_per_event_s"] = sum(models.values()) / n
+        out["overhead_cpu_per_event_s"] = (total - sum(models.values())) / n
+        out["overhead_vs_model"] = out["overhead_cpu_per_event_s"] / out["model_cpu_per_event_s"]
     return out
 
 
@@ -502,7 +547,7 @@ def report(results: dict[str, Any], info: dict[str, Any]) -> None:
     bare_r, b1 = results["bare"], results["burst_cpu1"]
     where = (f"{info.get('gpu') or 'cpu'}, {info['cores']} cores, batch {info['batch']}, "
              f"{info['candidates']} candidates, load {info['load_at_start'][0]:.1f}→{info['load_at_end'][0]:.1f}")
-    rows = [["bare generate + score", f"{bare_r['events_per_s']:.2f}", f"{bare_r['descriptions_per_s']:.1f}", "1.00"]]
+    rows = [["bare generate + score + embed", f"{bare_r['events_per_s']:.2f}", f"{bare_r['descriptions_per_s']:.1f}", "1.00"]]
     for key, label in (("burst_cpu1", "pipeline, 1 cpu process"), ("burst_cpu2", "pipeline, 2 cpu processes")):
         if key in results:
             r = results[key]
@@ -511,14 +556,17 @@ def report(results: dict[str, Any], info: dict[str, Any]) -> None:
     print_table(f"compute floor vs pipeline ({where})", ["run", "events/s", "candidates/s", "vs bare"], rows)
 
     if b1.get("overhead_cpu_per_event_s") is not None:
-        bare_model = bare_r["cpu_seconds"] / bare_r["events"]
-        rows = [["model thread (pipeline)", f"{1000 * b1['model_cpu_per_event_s']:.1f}", None],
-                ["model (bare, same batch)", f"{1000 * bare_model:.1f}", None],
-                ["everything else", f"{1000 * b1['overhead_cpu_per_event_s']:.1f}",
-                 f"{b1['overhead_cpu_per_event_s'] / bare_model:.0%}"]]
+        n = b1["published"]
+        model = b1["model_cpu_per_event_s"]
+        rows = [[f"model: {k} (pipeline)", f"{1000 * v / n:.1f}", f"{v / n / model:.0%}"]
+                for k, v in sorted(b1["model_cpu_seconds"].items())]
+        rows += [["model, all (pipeline)", f"{1000 * model:.1f}", "100%"],
+                 ["model (bare: generate, rescore, embed)", f"{1000 * bare_r['seconds'] / bare_r['events']:.1f}", None],
+                 ["queue and bookkeeping (all the rest)", f"{1000 * b1['overhead_cpu_per_event_s']:.1f}",
+                  f"{b1['overhead_vs_model']:.0%}"]]
         rows += [[f"  stage {s} (wall, mean)", f"{1000 * v:.1f}", None]
                  for s, v in sorted(b1["stage_mean_seconds"].items())]
-        print_table("CPU per event, ms (burst, 1 cpu process)", ["where", "ms/event", "vs bare model"], rows)
+        print_table("CPU per event, ms (burst, 1 cpu process)", ["where", "ms/event", "vs model CPU"], rows)
 
     rows = [[f"{r['offered_per_s']:g}", r["events"], f"{r['achieved_per_s']:.2f}", f"{r['p50_s']:.2f}",
              f"{r['p95_s']:.2f}", f"{r['p99_s']:.2f}", r["backlog_at_end"], "yes" if r["keeps_up"] else "no"]

@@ -1,4 +1,4 @@
-"""Prometheus metrics of a worker: tasks, stage latency, generation batches and speed, memory.
+"""Prometheus metrics of a worker: tasks, stage latency, generation batches and speed, model CPU, memory.
 
 Plain helpers that any code may call (`count_task`, `observe_stage`, `observe_batch`,
 `update_memory`); they cost a few microseconds and never raise into the caller's work.
@@ -17,6 +17,7 @@ module imports it only when a metric is first used: `serve()` (called by
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -25,6 +26,8 @@ import shutil
 import sys
 import tempfile
 import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -51,6 +54,7 @@ class _Metrics:
     batch_size: Histogram
     new_tokens: Counter
     generation_seconds: Counter
+    model_cpu: Counter
     tokens_per_second: Gauge
     rss: Gauge
     device_allocated: Gauge
@@ -72,6 +76,9 @@ def _m() -> _Metrics:
                              buckets=BATCH_BUCKETS),
         new_tokens=Counter("descflow_generation_new_tokens", "Tokens generated (all sequences of all batches)."),
         generation_seconds=Counter("descflow_generation_seconds", "Time spent in batched generation."),
+        model_cpu=Counter("descflow_model_cpu_seconds",
+                          "CPU time of the threads running a model (generator, embedding, sentiment): what is "
+                          "not queue or bookkeeping.", ["model"]),
         tokens_per_second=Gauge("descflow_generation_tokens_per_second",
                                 "Generated tokens per second of the most recent batch.",
                                 multiprocess_mode="mostrecent"),
@@ -134,6 +141,25 @@ def observe_batch(size: int, new_tokens: int, seconds: float) -> None:
     m.generation_seconds.inc(max(0.0, seconds))
     if seconds > 0:
         m.tokens_per_second.set(new_tokens / seconds)
+
+
+@_safe
+def add_model_cpu(model: str, seconds: float) -> None:
+    _m().model_cpu.labels(model=model).inc(max(0.0, seconds))
+
+
+@contextlib.contextmanager
+def model_cpu(model: str) -> Iterator[None]:
+    """Count the calling thread's CPU time inside the block as `model`'s (generator, embedding, sentiment).
+
+    Thread CPU, not wall time: a model call that waits for the core measures
+    what it computed, so that the rest of a worker's CPU is its overhead.
+    """
+    started = time.thread_time()
+    try:
+        yield
+    finally:
+        add_model_cpu(model, time.thread_time() - started)
 
 
 def _rss_bytes() -> int:

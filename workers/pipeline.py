@@ -253,8 +253,10 @@ def generate(self: Task, event_id: str, locale: str) -> int:
         DescriptionCandidate(
             event_id=event_id, shop_id=event.shop_id, product_id=event.product_id, locale=locale, idx=o.key,
             raw_text=o.text, text=o.text,
-            decoding={**o.decoding.as_dict(), "audience": audiences[o.key % len(audiences)]},
-            model=gen.name, scores={"new_tokens": o.new_tokens},
+            decoding={**o.decoding.as_dict(), "audience": audiences[o.key % len(audiences)],
+                      "prompt": o.prompt_digest},
+            model=gen.name,
+            scores={"new_tokens": o.new_tokens, **({"loglik": o.loglik} if o.loglik is not None else {})},
             issues=[{"code": "slot_misplaced", "before": name, "after": "", "span": None,
                      "detail": f"the value of {name!r} follows words for another quantity"}
                     for name in o.meta.get("misplaced", [])],
@@ -350,6 +352,16 @@ def _audience_of(cand: DescriptionCandidate) -> str | None:
     return (cand.decoding or {}).get("audience")
 
 
+def _generated_loglik(cand: DescriptionCandidate, prompt: str) -> float | None:
+    """The log-likelihood generation measured, while the text is what was generated under this same prompt."""
+    from workers.gpu.generate import prompt_digest
+
+    measured = (cand.scores or {}).get("loglik")
+    if measured is None or cand.text != cand.raw_text or (cand.decoding or {}).get("prompt") != prompt_digest(prompt):
+        return None
+    return float(measured)
+
+
 def _rank(rt: Any, product: Any, locale: str, cands: list[DescriptionCandidate], highlights: Any,
           audience: str | None = None) -> tuple[list, Any]:
     """Score one (product, locale)'s candidates; the best for an audience (default: the first candidate's), or
@@ -361,7 +373,11 @@ def _rank(rt: Any, product: Any, locale: str, cands: list[DescriptionCandidate],
     texts = [c.text for c in cands]
     pairs = [pair for c, t in zip(audiences, texts)
              for pair in rt.generator.fluency_pairs(product, locale, [t], audience=c, highlights=highlights)]
-    loglik = _batched(rt, "score", pairs)
+    loglik = [_generated_loglik(c, prompt) for c, (prompt, _) in zip(cands, pairs)]
+    unscored = [i for i, ll in enumerate(loglik) if ll is None]
+    if unscored:  # only texts changed since generation (or under another prompt) need the model again
+        for i, ll in zip(unscored, _batched(rt, "score", [pairs[i] for i in unscored])):
+            loglik[i] = ll
     scored = ranking.score(
         product, locale, texts, loglik=loglik, issues=[c.issues for c in cands],
         similarity=[c.similarity for c in cands],

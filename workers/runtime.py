@@ -11,8 +11,9 @@ import logging
 import os
 import sys
 import threading
+from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import redis
 
@@ -27,6 +28,18 @@ if TYPE_CHECKING:
     from workers.gpu.generate import Generator
 
 log = logging.getLogger("descflow.worker")
+R = TypeVar("R")
+
+
+def _counted(run: Callable[[Any], R]) -> Callable[[Any], R]:
+    """A batcher runner whose thread CPU counts as the generator's (see workers.metrics.model_cpu)."""
+    from workers import metrics
+
+    def counted(items: Any) -> R:
+        with metrics.model_cpu("generator"):
+            return run(items)
+
+    return counted
 
 
 class Runtime:
@@ -68,8 +81,9 @@ class Runtime:
         gen, s = self.generator, self.settings
         return Batcher(
             {
-                "generate": lambda reqs: gen.generate(reqs, max_new_tokens=s.max_new_tokens, batch_size=s.batch_size),
-                "score": lambda pairs: gen.score_pairs(pairs, batch_size=s.batch_size),
+                "generate": _counted(lambda reqs: gen.generate(reqs, max_new_tokens=s.max_new_tokens,
+                                                               batch_size=s.batch_size)),
+                "score": _counted(lambda pairs: gen.score_pairs(pairs, batch_size=s.batch_size)),
             },
             max_batch=s.batch_size, max_wait=s.batch_wait_ms / 1000, on_batch=_observe_batch,
             on_start=lambda: tune_model_thread(gen.device),
@@ -81,7 +95,10 @@ class Runtime:
         from workers.gpu.audience import AudienceScorer
         from workers.gpu.generate import resolve_device
 
-        return AudienceScorer(model=self.settings.embedding_model, device=resolve_device(self.settings.device).type)
+        paraphrase = self.dedup.paraphrase
+        # The dedup stage has embedded (and cached) these candidates with the same model: reuse its vectors.
+        return AudienceScorer(model=self.settings.embedding_model, device=resolve_device(self.settings.device).type,
+                              encode=paraphrase.embed if paraphrase is not None else None)
 
     @cached_property
     def dedup(self) -> CatalogDedup:

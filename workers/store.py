@@ -19,7 +19,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import func
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, ProgrammingError
-from sqlmodel import Session, SQLModel, create_engine, delete, select
+from sqlmodel import Session, SQLModel, create_engine, delete, select, update
 
 from schemas.events import Product, ProductEvent, ReviewEvent
 from schemas.tables import (
@@ -303,10 +303,19 @@ class Store:
                 s.rollback()
         return self.candidates(rows[0].event_id, rows[0].locale)
 
+    # What the stages change on a candidate; its identity (event, locale, idx) and its generation stay.
+    _CANDIDATE_UPDATES = ("stage", "text", "issues", "scores", "duplicate_of", "similarity", "explanation",
+                          "duplicate_method", "chosen")
+
     def update_candidates(self, rows: Sequence[DescriptionCandidate]) -> None:
+        """One UPDATE per candidate by id, in one statement batch: no read-back first, as merge() would do."""
+        if not rows:
+            return
+        if any(row.id is None for row in rows):
+            raise ValueError("update_candidates takes stored candidates (with an id); add_candidates stores new ones")
+        values = [{"id": row.id, **{f: getattr(row, f) for f in self._CANDIDATE_UPDATES}} for row in rows]
         with self.session() as s:
-            for row in rows:
-                s.merge(row)
+            s.execute(update(DescriptionCandidate), values)
             s.commit()
 
     # ---- publishing ---------------------------------------------------------------

@@ -73,6 +73,29 @@ def test_candidate_set_is_inserted_once(store):
     assert [c.text for c in store.add_candidates(rows("second"))] == ["first 0", "first 1", "first 2"]
 
 
+def test_a_stage_updates_its_candidates_in_place_and_leaves_their_identity(store):
+    stored = store.add_candidates([DescriptionCandidate(event_id="e-u", shop_id="s", product_id="p", locale="en-US",
+                                                        idx=i, raw_text=f"raw {i}", text=f"raw {i}",
+                                                        scores={"new_tokens": 9}) for i in range(3)])
+    for c in stored:
+        c.text, c.stage, c.chosen = f"fixed {c.idx}", "ranked", c.idx == 1
+        c.scores = {**c.scores, "total": 0.5 + c.idx / 10}
+        c.issues = [{"code": "banned_term", "before": "best", "after": ""}]
+        c.duplicate_of, c.similarity, c.duplicate_method = ("s/q/en-US", 0.9, "minhash") if c.idx == 2 else (None, 0.0, None)
+        c.idx, c.event_id = 99, "other"  # identity is not a stage's to change
+    store.update_candidates(stored)
+    again = store.candidates("e-u", "en-US")
+    assert [(c.idx, c.text, c.stage, c.chosen, c.raw_text) for c in again] == [
+        (0, "fixed 0", "ranked", False, "raw 0"), (1, "fixed 1", "ranked", True, "raw 1"),
+        (2, "fixed 2", "ranked", False, "raw 2")]
+    assert [c.scores for c in again] == [{"new_tokens": 9, "total": 0.5 + i / 10} for i in range(3)]
+    assert again[0].issues[0]["code"] == "banned_term"
+    assert (again[2].duplicate_of, again[2].similarity, again[2].duplicate_method) == ("s/q/en-US", 0.9, "minhash")
+    with pytest.raises(ValueError, match="stored candidates"):
+        store.update_candidates([DescriptionCandidate(event_id="e-u", shop_id="s", product_id="p", locale="en-US",
+                                                      idx=5, raw_text="x", text="x")])
+
+
 def test_review_and_aspect_recount_are_repeatable(store):
     event = parse_event(review_event("p-a", rating=2))
     store.upsert_review(event)

@@ -12,7 +12,15 @@ import torch
 from bench.batching import _calls
 from schemas.events import Product
 from workers.gpu.batcher import Batcher
-from workers.gpu.generate import Decoding, Generator, RowSampler, SlotConstraint, candidate_decodings
+from workers.gpu.generate import (
+    Decoding,
+    Generator,
+    RowSampler,
+    SlotConstraint,
+    TokenLogProbs,
+    candidate_decodings,
+    prompt_digest,
+)
 
 PRODUCTS = [
     Product(product_id="p-1", title="Nordvik Power Bank", category="power banks", locale="en-US", brand="Nordvik",
@@ -114,3 +122,40 @@ def test_the_batching_benchmark_counts_model_calls_not_gathered_jobs():
     assert _calls(4, 1) == [1, 1, 1, 1]  # one product's 4 candidates at batch 1: four calls of one
     assert _calls(70, 32) == [32, 32, 6]
     assert _calls(32, 64) == [32]
+
+
+def test_generation_measures_the_log_likelihood_ranking_would_compute(tiny_model):
+    """Read off the generation, the fluency signal needs no second forward pass, and it is the same number."""
+    gen = Generator(str(tiny_model), "cpu")
+    requests = _candidates(gen)
+    outputs = gen.generate(requests, max_new_tokens=40, batch_size=12)
+    assert all((o.loglik is None) == (not o.text) for o in outputs)  # nothing to measure only when nothing written
+    assert all(o.prompt_digest == prompt_digest(r.prompt) for o, r in zip(outputs, requests))
+    # The first two products' values read back to the slots they were written as; the tent's title and
+    # name are the same words, so its texts may be scored under the other slot, a slightly other number.
+    measured = [o for o in outputs if o.loglik is not None and o.key[0] < 2]
+    assert len(measured) >= 6
+    pairs = [gen.fluency_pairs(PRODUCTS[o.key[0]], PRODUCTS[o.key[0]].locale, [o.text])[0] for o in measured]
+    scored = gen.score_pairs(pairs, batch_size=12)
+    assert [o.loglik for o in measured] == pytest.approx(scored, abs=1e-4)
+
+
+def test_the_recorder_sees_the_model_before_the_penalty_and_the_sampler():
+    """With the repetition penalty and sampling after it, the recorded value is the model's own log-probability."""
+    logits = torch.tensor([[2.0, 1.0, 0.0, -1.0]])
+    recorder = TokenLogProbs()
+    seen = recorder(torch.tensor([[0, 1]]), logits.clone())
+    assert torch.equal(seen, logits)  # passes the scores through untouched
+    recorder(torch.tensor([[0, 1, 2]]), logits.clone())  # token 2 was chosen from the first step
+    picked = recorder.finish(torch.tensor([[2, 0]]))
+    expected = torch.log_softmax(logits, dim=-1)[0]
+    assert torch.allclose(picked, torch.stack([expected[2], expected[0]]).unsqueeze(0))
+
+
+def test_a_text_opening_with_a_slot_is_scored_as_the_model_writes_it(tiny_model):
+    """Training targets start with a space; scoring without it put a token the model never writes first."""
+    gen = Generator(str(tiny_model), "cpu")
+    product = PRODUCTS[0]
+    ((_, text),) = gen.fluency_pairs(product, product.locale, ["Nordvik makes a 10000mAh power bank."])
+    tokens = gen.tokenizer.convert_ids_to_tokens(gen.tokenizer(text, add_special_tokens=False).input_ids)
+    assert tokens[0] == "▁" and tokens[1] == "[brand]", tokens

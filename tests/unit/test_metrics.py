@@ -138,3 +138,19 @@ def test_prefork_children_are_added_up_and_dead_ones_stop_counting_memory(tmp_pa
     assert live_gauges == {f"gauge_livesum_{result['pids']['live']}.db", f"gauge_livesum_{result['parent']}.db"}
     assert got[("descflow_process_resident_memory_bytes", ())] > 10 * 2**20
     assert not any(name.startswith("process_") for name, _ in got)  # no per-process collector in this mode
+
+
+def test_model_cpu_counts_the_thread_cpu_inside_the_block_not_its_waiting(tmp_path):
+    result = run_script("""
+        import json, time, httpx
+        from workers import metrics
+        ep = metrics.serve(0, "127.0.0.1", node="gpu-t@h", multiprocess=False)
+        with metrics.model_cpu("embedding"):
+            end = time.thread_time() + 0.2
+            while time.thread_time() < end:
+                pass
+            time.sleep(0.5)  # waiting is not model compute
+        print(json.dumps(httpx.get(ep.url).text))
+    """, tmp_path)
+    got = samples(result)[("descflow_model_cpu_seconds_total", (("model", "embedding"),))]
+    assert 0.2 <= got < 0.45

@@ -222,3 +222,36 @@ def test_on_real_records_a_products_own_text_covers_it_better_than_anothers(sour
         wins, losses = wins + (own > other), losses + (own < other)
     assert wins / len(items) >= min_wins, f"own text covered better in only {wins}/{len(items)} products"
     assert losses / len(items) <= 0.05, f"another product's text covered better in {losses}/{len(items)}"
+
+
+def test_ranking_reuses_the_generation_log_likelihood_only_for_the_text_and_prompt_it_was_measured_on():
+    from schemas.tables import DescriptionCandidate
+    from workers.gpu.generate import prompt_digest
+    from workers.pipeline import _generated_loglik
+
+    def cand(text: str, **scores: float) -> DescriptionCandidate:
+        return DescriptionCandidate(event_id="e", shop_id="s", product_id="p", locale="en-US", idx=0,
+                                    raw_text="It holds 10000mAh.", text=text, scores={"new_tokens": 9, **scores},
+                                    decoding={"prompt": prompt_digest("the prompt")})
+
+    assert _generated_loglik(cand("It holds 10000mAh.", loglik=-1.25), "the prompt") == -1.25
+    assert _generated_loglik(cand("It holds 10,000 mAh.", loglik=-1.25), "the prompt") is None  # corrected since
+    assert _generated_loglik(cand("It holds 10000mAh.", loglik=-1.25), "another prompt") is None  # e.g. new highlights
+    assert _generated_loglik(cand("It holds 10000mAh."), "the prompt") is None  # generation could not measure it
+
+
+def test_audience_fit_takes_vectors_from_a_shared_encoder_without_loading_a_model():
+    import numpy as np
+
+    asked: list[list[str]] = []
+
+    def encode(texts: list[str]) -> np.ndarray:
+        asked.append(list(texts))
+        vectors = np.array([[1.0, float("trail" in t or "hik" in t), 0.0] for t in texts], dtype=np.float32)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    scorer = AudienceScorer(encode=encode)
+    fits = scorer.fit(["A trail-ready tent for hikers.", "A tent."], ["outdoor", "outdoor"], "en-US")
+    assert [f.method for f in fits] == ["embedding", "embedding"]
+    assert asked[0] == ["A trail-ready tent for hikers.", "A tent."]
+    assert scorer._embedder is None  # the model was never loaded here

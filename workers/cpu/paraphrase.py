@@ -27,6 +27,7 @@ from typing import Any, Protocol
 import numpy as np
 import redis
 
+from workers import metrics
 from workers.cpu.dedup import DuplicateHit, is_cjk_heavy, normalise, redis_kwargs
 
 DIM = 384  # all-MiniLM-L6-v2
@@ -81,8 +82,10 @@ class Embedder:
         """(len(texts), 384) float32, L2-normalised: a dot product is the cosine similarity."""
         if not texts:
             return np.empty((0, DIM), dtype=np.float32)
-        vectors = self._load().encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-                                      convert_to_numpy=True, show_progress_bar=False)
+        model = self._load()
+        with metrics.model_cpu("embedding"):
+            vectors = model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                   convert_to_numpy=True, show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32)
 
 

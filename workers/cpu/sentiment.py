@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
+from workers import metrics
 from workers.cpu.aspects import (
     AspectSummary,
     Polarity,
@@ -474,7 +475,7 @@ class TransformersSentiment(ClauseScoringBackend):
             batch = list(texts[i : i + self.batch_size])
             enc = self.tokenizer(batch, padding=True, truncation=True, max_length=self.max_length,
                                  return_tensors="pt").to(self.device)
-            with torch.inference_mode():
+            with torch.inference_mode(), metrics.model_cpu("sentiment"):
                 probs = torch.softmax(self.network(**enc).logits.float(), dim=-1)
             scores = probs @ self.weights
             masses = torch.stack([(probs * (self.weights < 0)).sum(-1), (probs * (self.weights == 0)).sum(-1),

@@ -10,7 +10,7 @@ languages are skipped (no score, and ranking leaves the signal out).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +19,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 from pydantic import BaseModel
 
+from workers import metrics
 from workers.gpu.matching import fold
 from workers.gpu.prompt import language
 
@@ -107,6 +108,7 @@ def description(audience: str) -> str:
     return aud.description if aud else f"Products chosen for {audience.strip()}: what {audience.strip()} need."
 
 
+@lru_cache(maxsize=1024)
 def keywords_zh(audience: str) -> tuple[str, ...]:
     """Chinese words that show a text is written for the audience; an unknown one by its own words."""
     aud = known(audience)
@@ -158,9 +160,12 @@ class AudienceScorer:
     """Scores candidates against their audience; loads the embedding model on first English use."""
 
     def __init__(self, embedder: Embedder | None = None, *, model: str = PACKAGED_MODEL, device: str = "cpu",
-                 batch_size: int = 64):
+                 batch_size: int = 64, encode: Callable[[list[str]], np.ndarray] | None = None):
+        """`encode`: L2-normalised embeddings from elsewhere (the dedup stage's cache, which has usually
+        embedded these very candidates already); without it the model is loaded here."""
         self._embedder = embedder
         self.model, self.device, self.batch_size = model, device, batch_size
+        self._shared_encode = encode
         self._described: dict[str, np.ndarray] = {}
 
     @property
@@ -170,8 +175,12 @@ class AudienceScorer:
         return self._embedder
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        vectors = self.embedder.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
-                                       show_progress_bar=False, convert_to_numpy=True)
+        if self._shared_encode is not None:
+            return np.asarray(self._shared_encode(texts), dtype=np.float32)
+        embedder = self.embedder
+        with metrics.model_cpu("embedding"):
+            vectors = embedder.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
+                                      show_progress_bar=False, convert_to_numpy=True)
         return np.asarray(vectors, dtype=np.float32)
 
     def _audience_vectors(self, audiences: Sequence[str]) -> np.ndarray:

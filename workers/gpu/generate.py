@@ -6,6 +6,7 @@ Plain Python: a task builds requests, this module batches them through one
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import json
 import logging
@@ -25,6 +26,7 @@ from transformers import (
     AutoTokenizer,
     LogitsProcessor,
     LogitsProcessorList,
+    RepetitionPenaltyLogitsProcessor,
 )
 
 from schemas.events import Product
@@ -73,6 +75,15 @@ class Output:
     decoding: Decoding
     new_tokens: int = 0
     meta: dict[str, Any] = field(default_factory=dict)
+    # Mean log-probability per token of the text under the model, read off the generation itself (no
+    # second forward pass); None where the text is not all of what was generated (cut off, beam search).
+    loglik: float | None = None
+    prompt_digest: str = ""
+
+
+def prompt_digest(prompt: str) -> str:
+    """Names the prompt a log-likelihood was taken under, so ranking reuses it only under the same prompt."""
+    return hashlib.blake2b(prompt.encode(), digest_size=8).hexdigest()
 
 
 def resolve_device(device: str = "auto") -> torch.device:
@@ -206,17 +217,19 @@ class Generator:
             "do_sample": False,  # sampling, when asked, is done per row by RowSampler
             "num_beams": beams,
             "pad_token_id": self.tokenizer.pad_token_id,
-            "repetition_penalty": 1.1,
+            "repetition_penalty": None,  # ours, below: after the recorder, which must see the model's own logits
             "no_repeat_ngram_size": 0,
             "temperature": None, "top_p": None, "top_k": None,
         }
-        processors: list[LogitsProcessor] = []
+        recorder = TokenLogProbs() if beams == 1 and not self.is_seq2seq else None
+        processors: list[LogitsProcessor] = [recorder] if recorder is not None else []
+        padding = (enc["attention_mask"] != 0).int().argmax(dim=1)  # left padding is not text to penalise
+        processors.append(RepetitionPenaltyLogitsProcessor(REPETITION_PENALTY, prompt_ignore_length=padding))
         if self.slotted:
             processors.append(self._slot_constraint(requests, enc))
         if beams == 1 and any(r.decoding.do_sample for r in requests):
             processors.append(RowSampler([r.decoding for r in requests]))
-        if processors:
-            kwargs["logits_processor"] = LogitsProcessorList(processors)
+        kwargs["logits_processor"] = LogitsProcessorList(processors)
         shared = self._shared_prompt_cache([r.prompt for r in requests], enc) if beams == 1 else None
         if shared is not None:
             kwargs["cache"] = shared
@@ -224,11 +237,24 @@ class Generator:
         new = out if self.is_seq2seq else out[:, enc["input_ids"].shape[1]:]
         texts = self.tokenizer.batch_decode(new, skip_special_tokens=True)
         counts = (new != self.tokenizer.pad_token_id).sum(dim=1).tolist()
+        logliks = self._logliks(new, recorder.finish(new)) if recorder is not None else [None] * len(requests)
         outputs = []
-        for r, t, n in zip(requests, texts, counts):
-            text, meta = self._fill(r, _tidy(t))
-            outputs.append(Output(key=r.key, text=text, decoding=r.decoding, new_tokens=int(n), meta=meta))
+        for r, t, n, ll in zip(requests, texts, counts, logliks):
+            tidy = _tidy(t)
+            whole = tidy == _SPACES.sub(" ", t.replace("\n", " ")).strip()  # nothing generated was cut off
+            text, meta = self._fill(r, tidy)
+            outputs.append(Output(key=r.key, text=text, decoding=r.decoding, new_tokens=int(n), meta=meta,
+                                  loglik=ll if whole else None, prompt_digest=prompt_digest(r.prompt)))
         return outputs
+
+    def _logliks(self, new: torch.Tensor, logprobs: torch.Tensor) -> list[float | None]:
+        """Per row, the mean log-probability of the generated tokens that are text (not padding, not the end
+        token): the fluency of the text as the model wrote it. None for a row that wrote nothing."""
+        special = torch.tensor(sorted(set(self.tokenizer.all_special_ids)), device=new.device)
+        text = ~torch.isin(new, special)
+        counts = text.sum(dim=1)
+        means = (logprobs * text).sum(dim=1) / counts.clamp(min=1)
+        return [float(m) if int(c) else None for m, c in zip(means.tolist(), counts.tolist())]
 
     def _shared_prompt_cache(self, prompts_: Sequence[str], enc: dict[str, torch.Tensor]) -> Any:
         """The prompt read once per distinct prompt, its cache copied to every row that shares it; None if none do.
@@ -295,11 +321,17 @@ class Generator:
     def fluency_pairs(self, product: Product, locale: str, texts: Sequence[str], *, audience: str | None = None,
                       highlights: prompts.ReviewHighlights | None = None,
                       seller_is_template: bool = False) -> list[tuple[str, str]]:
-        """(prompt, text) pairs to score: the text as the model would have written it for this product."""
+        """(prompt, text) pairs to score: the text as the model would have written it for this product.
+
+        House and plain models were trained on targets that start with a space
+        (workers/gpu/train.py): without it a text that opens with a slot would
+        be scored in a tokenisation the model never writes.
+        """
         prompt = self.prompt(product, locale, audience, highlights, seller_is_template=seller_is_template)
         if self.slotted:
             texts = [slots.delexicalize(product, t, locale) for t in texts]
-        return [(prompt, t) for t in texts]
+        lead = "" if self.style == "chat" else " "
+        return [(prompt, lead + t) for t in texts]
 
     def log_likelihood(self, prompts_: Sequence[str], texts: Sequence[str], batch_size: int = 16) -> list[float]:
         """Mean log-probability per token of each text given its prompt (the fluency signal)."""
@@ -365,6 +397,36 @@ class Generator:
 
 
 _SPACES = re.compile(r"[ \t]+")
+REPETITION_PENALTY = 1.1
+
+
+class TokenLogProbs(LogitsProcessor):
+    """Records the model's log-probability of each token generated, so ranking need not run the model again.
+
+    It must come first among the processors: it reads the scores before any
+    penalty, constraint or sampling changes them. A step's distribution is kept
+    until the next step shows which token was chosen from it; finish() takes
+    the last one. One row per request (no beams: they reorder rows).
+    """
+
+    def __init__(self) -> None:
+        self._last: torch.Tensor | None = None
+        self._picked: list[torch.Tensor] = []
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        if self._last is not None:
+            self._picked.append(self._last.gather(1, input_ids[:, -1:]).squeeze(1))
+        self._last = torch.log_softmax(scores.float(), dim=-1)
+        return scores
+
+    def finish(self, new_tokens: torch.Tensor) -> torch.Tensor:
+        """(rows, steps) log-probabilities of `new_tokens`, the tokens `generate` returned after the prompt."""
+        picked = list(self._picked)
+        if self._last is not None and len(picked) < new_tokens.shape[1]:
+            picked.append(self._last.gather(1, new_tokens[:, len(picked):len(picked) + 1]).squeeze(1))
+        if not picked:
+            return torch.zeros_like(new_tokens, dtype=torch.float32)
+        return torch.stack(picked, dim=1)[:, : new_tokens.shape[1]]
 
 
 def _tidy(text: str) -> str:
