@@ -252,18 +252,22 @@ class Stack:
         """For memory: each cpu worker run under its own name (1 or 2 processes)."""
         return {self.labels[k]: pid for k, pid in self.pids().items()}
 
-    def model_cpu(self) -> dict[str, float]:
-        """CPU seconds each model has used so far, over every worker (descflow_model_cpu_seconds_total)."""
+    def cpu_counters(self) -> dict[str, dict[str, float]]:
+        """CPU seconds so far, summed over every worker: by model (descflow_model_cpu_seconds_total) and by
+        stage (descflow_stage_cpu_seconds_total)."""
         import httpx
         from prometheus_client.parser import text_string_to_metric_families
 
-        out: dict[str, float] = {}
+        out: dict[str, dict[str, float]] = {"model": {}, "stage": {}}
         for kind in self.workers:
             text = httpx.get(f"http://127.0.0.1:{self.ports[kind]}/metrics", timeout=10).text
             for family in text_string_to_metric_families(text):
                 for s in family.samples:
-                    if s.name == "descflow_model_cpu_seconds_total":
-                        out[s.labels["model"]] = out.get(s.labels["model"], 0.0) + s.value
+                    for label, name in (("model", "descflow_model_cpu_seconds_total"),
+                                        ("stage", "descflow_stage_cpu_seconds_total")):
+                        if s.name == name:
+                            key = s.labels[label]
+                            out[label][key] = out[label].get(key, 0.0) + s.value
         return out
 
     def check_alive(self) -> None:
@@ -360,7 +364,7 @@ def burst(intake: Any, obs: Observer, stack: Stack, events: list[dict[str, Any]]
     pids = stack.pids()
     cpu0 = {k: tree_cpu(p) for k, p in pids.items()}
     model0 = model_thread_cpu(pids["gpu"])
-    models0 = stack.model_cpu()
+    counters0 = stack.cpu_counters()
     intake_cpu = time.thread_time()
     for e in events:
         intake.submit(e)
@@ -368,14 +372,16 @@ def burst(intake: Any, obs: Observer, stack: Stack, events: list[dict[str, Any]]
     done = wait_published(obs, stack, ids, timeout)
     cpu = {k: tree_cpu(p) - cpu0[k] for k, p in pids.items()}
     model1 = model_thread_cpu(pids["gpu"])
-    models = {k: v - models0.get(k, 0.0) for k, v in stack.model_cpu().items()}
+    counters = {label: {k: v - counters0[label].get(k, 0.0) for k, v in values.items()}
+                for label, values in stack.cpu_counters().items()}
+    models, stages = counters["model"], counters["stage"]
     seconds = obs.window(ids)
     n = len(done)
     model_cpu = (model1 - model0) if model0 is not None and model1 is not None else None
     total = sum(cpu.values()) + intake_cpu
     out = {"events": len(ids), "published": n, "dead": len(ids) - n, "seconds": seconds,
            "events_per_s": n / seconds if seconds > 0 else 0.0, "cpu_seconds": cpu, "intake_cpu_seconds": intake_cpu,
-           "model_thread_cpu_seconds": model_cpu, "model_cpu_seconds": models,
+           "model_thread_cpu_seconds": model_cpu, "model_cpu_seconds": models, "stage_cpu_seconds": stages,
            "stage_mean_seconds": obs.stage_means(ids),
            "latency_p50_s": percentile(list(done.values()), 0.5) if done else None}
     if n:
@@ -383,6 +389,11 @@ def burst(intake: Any, obs: Observer, stack: Stack, events: list[dict[str, Any]]
         out["model_cpu_per_event_s"] = sum(models.values()) / n
         out["overhead_cpu_per_event_s"] = (total - sum(models.values())) / n
         out["overhead_vs_model"] = out["overhead_cpu_per_event_s"] / out["model_cpu_per_event_s"]
+        # Embeddings and sentiment run in the stages' own threads; generation in the batcher's.
+        in_stage_models = sum(v for k, v in models.items() if k != "generator")
+        out["stage_cpu_per_event_s"] = {k: v / n for k, v in stages.items()}
+        out["stages_less_models_cpu_per_event_s"] = (sum(stages.values()) - in_stage_models) / n
+        out["outside_stages_cpu_per_event_s"] = (total - sum(stages.values()) - models.get("generator", 0.0)) / n
     return out
 
 
@@ -564,8 +575,12 @@ def report(results: dict[str, Any], info: dict[str, Any]) -> None:
                  ["model (bare: generate, rescore, embed)", f"{1000 * bare_r['seconds'] / bare_r['events']:.1f}", None],
                  ["queue and bookkeeping (all the rest)", f"{1000 * b1['overhead_cpu_per_event_s']:.1f}",
                   f"{b1['overhead_vs_model']:.0%}"]]
-        rows += [[f"  stage {s} (wall, mean)", f"{1000 * v:.1f}", None]
-                 for s, v in sorted(b1["stage_mean_seconds"].items())]
+        rows += [["  in the stages, less their models", f"{1000 * b1['stages_less_models_cpu_per_event_s']:.1f}",
+                  f"{b1['stages_less_models_cpu_per_event_s'] / model:.0%}"],
+                 ["  outside the stages (Celery, Redis, stage records)",
+                  f"{1000 * b1['outside_stages_cpu_per_event_s']:.1f}", f"{b1['outside_stages_cpu_per_event_s'] / model:.0%}"]]
+        rows += [[f"  stage {s}: CPU (its models included) / wall", f"{1000 * b1['stage_cpu_per_event_s'].get(s, 0.0):.1f}"
+                  f" / {1000 * v:.1f}", None] for s, v in sorted(b1["stage_mean_seconds"].items())]
         print_table("CPU per event, ms (burst, 1 cpu process)", ["where", "ms/event", "vs model CPU"], rows)
 
     rows = [[f"{r['offered_per_s']:g}", r["events"], f"{r['achieved_per_s']:.2f}", f"{r['p50_s']:.2f}",

@@ -55,6 +55,7 @@ class _Metrics:
     new_tokens: Counter
     generation_seconds: Counter
     model_cpu: Counter
+    stage_cpu: Counter
     tokens_per_second: Gauge
     rss: Gauge
     device_allocated: Gauge
@@ -79,6 +80,8 @@ def _m() -> _Metrics:
         model_cpu=Counter("descflow_model_cpu_seconds",
                           "CPU time of the threads running a model (generator, embedding, sentiment): what is "
                           "not queue or bookkeeping.", ["model"]),
+        stage_cpu=Counter("descflow_stage_cpu_seconds", "CPU time of the task thread inside a stage (models it runs "
+                          "in that thread included; the gpu worker's batched generation is not).", ["stage"]),
         tokens_per_second=Gauge("descflow_generation_tokens_per_second",
                                 "Generated tokens per second of the most recent batch.",
                                 multiprocess_mode="mostrecent"),
@@ -127,9 +130,13 @@ def count_task(task: str, state: TaskState) -> None:
 
 
 @_safe
-def observe_stage(stage: str, seconds: float) -> None:
-    """A stage (ingest, generate, correct, dedup, rank, publish, sentiment, aspects) ran this long."""
-    _m().stage_seconds.labels(stage=stage).observe(max(0.0, seconds))
+def observe_stage(stage: str, seconds: float, cpu_seconds: float | None = None) -> None:
+    """A stage (ingest, generate, correct, dedup, rank, publish, sentiment, aspects) ran this long (wall),
+    using `cpu_seconds` of its thread's CPU."""
+    m = _m()
+    m.stage_seconds.labels(stage=stage).observe(max(0.0, seconds))
+    if cpu_seconds is not None:
+        m.stage_cpu.labels(stage=stage).inc(max(0.0, cpu_seconds))
 
 
 @_safe

@@ -105,7 +105,7 @@ def stage(name: str, *, per_locale: bool = True) -> Callable[[F], F]:
             locale = args[0] if args and per_locale else ""
             with logs.bind(task_name=getattr(self, "name", None), task_id=getattr(self.request, "id", None),
                            event_id=event_id, product_id=_product_id(event_id), locale=locale):
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.thread_time()
                 try:
                     result = fn(self, event_id, *args)
                 except Exception as exc:
@@ -116,7 +116,7 @@ def stage(name: str, *, per_locale: bool = True) -> Callable[[F], F]:
                 seconds = time.perf_counter() - started
                 get_runtime().store.record_stage(event_id, locale, name, seconds,
                                                  self.request.retries + 1, self.request.hostname or "")
-                metrics.observe_stage(name, seconds)
+                metrics.observe_stage(name, seconds, time.thread_time() - cpu)
                 return result
 
         return run  # type: ignore[return-value]

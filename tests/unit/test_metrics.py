@@ -38,7 +38,7 @@ def test_single_process_endpoint_serves_tasks_stages_batches_and_memory(tmp_path
         metrics.count_task("descflow.rank", "started")
         metrics.count_task("descflow.rank", "retried")
         metrics.observe_stage("generate", 0.3)
-        metrics.observe_stage("generate", 4.0)
+        metrics.observe_stage("generate", 4.0, 0.25)
         metrics.observe_batch(16, 960, 2.0)
         metrics.observe_batch(3, 120, 0.5)
         print(json.dumps({"url": ep.url, "text": httpx.get(ep.url, timeout=10).text}))
@@ -52,6 +52,7 @@ def test_single_process_endpoint_serves_tasks_stages_batches_and_memory(tmp_path
     assert got[("descflow_stage_duration_seconds_count", (("stage", "generate"),))] == 2
     assert got[("descflow_stage_duration_seconds_sum", (("stage", "generate"),))] == pytest.approx(4.3)
     assert got[("descflow_stage_duration_seconds_bucket", (("le", "0.5"), ("stage", "generate")))] == 1
+    assert got[("descflow_stage_cpu_seconds_total", (("stage", "generate"),))] == pytest.approx(0.25)
     assert got[("descflow_generation_batch_size_count", ())] == 2
     assert got[("descflow_generation_batch_size_sum", ())] == 19
     assert got[("descflow_generation_batch_size_bucket", (("le", "4.0"),))] == 1

@@ -364,8 +364,10 @@ return table.concat(out)
 
 # A whole query in one round trip. ARGV: bucket prefix, record prefix, record size,
 # probes (13-byte entries as above, id ignored), most candidates to return (0: all),
-# then (key-to-id hash, key) pairs to exclude. Returns record, 4-byte id, record, id, ... of
-# the live candidates; the keys of the few that pass the similarity check are read after.
+# then (key-to-id hash, key) pairs to exclude. Returns two strings: the live candidates'
+# records end to end, and their 4-byte ids end to end (two bulk replies, not two per
+# candidate: parsing the reply was most of a query with hundreds of candidates); the keys
+# of the few that pass the similarity check are read after.
 _QUERY_LUA = """
 local bprefix, rprefix, size, probes, cap = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
 local skip = {}
@@ -373,7 +375,7 @@ for i = 6, #ARGV, 2 do
   local id = redis.call('HGET', ARGV[i], ARGV[i + 1])
   if id then skip[tonumber(id)] = true end
 end
-local seen, out, n = {}, {}, 0
+local seen, records, ids, n = {}, {}, {}, 0
 for p = 1, #probes, 13 do
   local k = bprefix .. string.byte(probes, p) .. ':' .. (string.byte(probes, p + 1) * 256 + string.byte(probes, p + 2))
   local bucket = string.sub(probes, p + 3, p + 8)
@@ -385,15 +387,15 @@ for p = 1, #probes, 13 do
       local offset = (id % 256) * size
       local record = redis.call('GETRANGE', rprefix .. math.floor(id / 256), offset, offset + size - 1)
       if string.byte(record, 1) == 1 then
-        out[#out + 1] = record
-        out[#out + 1] = string.sub(m, 7, 10)
         n = n + 1
-        if cap > 0 and n >= cap then return out end
+        records[n] = record
+        ids[n] = string.sub(m, 7, 10)
+        if cap > 0 and n >= cap then return {table.concat(records), table.concat(ids)} end
       end
     end
   end
 end
-return out
+return {table.concat(records), table.concat(ids)}
 """
 
 
@@ -714,16 +716,14 @@ class DedupIndex:
                            0 if limit is None else max(64, 4 * limit)]
         for key in exclude:
             args += [self._id_hash(key), key]
-        reply = self._query_script(keys=[], args=args)
-        records, ids = reply[0::2], reply[1::2]
-        live = [i for i, r in enumerate(records) if len(r) == self.record_size]
-        if not live:
+        records, ids = self._query_script(keys=[], args=args)
+        if not ids:
             return []
-        stored = np.frombuffer(b"".join(records[i] for i in live), dtype=np.uint8).reshape(len(live), -1)
+        stored = np.frombuffer(records, dtype=np.uint8).reshape(len(ids) // 4, self.record_size)
         stored16 = np.ascontiguousarray(stored[:, 1:]).view("<u2")
         similarity = bbit_similarity(np.count_nonzero(stored16 == sig16[0], axis=1) / self.num_perm)
-        passed = [(int.from_bytes(ids[i], "little"), float(sim)) for i, sim in zip(live, similarity)
-                  if sim >= self.threshold]
+        idents = np.frombuffer(ids, dtype="<u4")
+        passed = [(int(idents[i]), float(similarity[i])) for i in np.flatnonzero(similarity >= self.threshold)]
         if not passed:
             return []
         pipe = self._redis.pipeline(transaction=False)
