@@ -100,6 +100,10 @@ class Settings(BaseSettings):
         0.7, gt=0, le=1.0, description="Jaccard similarity of character shingles above which two texts are near-duplicates."
     )
     dedup_num_perm: int = Field(128, ge=16, le=512, description="MinHash permutations.")
+    dedup_max_candidates: int = Field(
+        256, ge=0, description="Most LSH candidates a dedup query reads (those sharing the most bands first); "
+        "0 reads them all. Bounds a query in a dense neighbourhood of templated copy."
+    )
     paraphrase_check: bool = Field(
         True, description="Also compare English candidates with the catalog by sentence embedding (paraphrases "
         "that share little wording); loads the embedding model in cpu workers."

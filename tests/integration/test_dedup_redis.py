@@ -505,3 +505,27 @@ def test_an_embedding_made_in_dedup_is_reused_when_publishing_indexes_it(namespa
     hits = dedup_side.query_vectors(checked[:1])[0]
     assert [h.key for h in hits] == ["p-1/en-US"] and hits[0].similarity > 0.99
     assert np.allclose(publish_side.embed([KETTLE]), checked[1:], atol=1e-6)
+
+
+def test_a_capped_query_among_templated_copies_reads_the_likeliest_duplicates_first(namespace: str) -> None:
+    """Hundreds of texts sharing a seller's template make hundreds of LSH candidates; the cap keeps the query
+    bounded and still finds the copy that shares the most with it."""
+    import random
+
+    r = random.Random(3)
+    template = ("This {c} {k} is made from soft organic cotton with a relaxed fit, ribbed cuffs and a "
+                "brushed inner face that stays warm on cold mornings. Machine wash cold, tumble dry low.")
+    colours = ["red", "navy", "olive", "black", "grey", "sand", "teal", "plum"]
+    kinds = ["hoodie", "sweatshirt", "jumper", "pullover", "cardigan", "crewneck"]
+    texts = {f"s/p-{i}/en-US": template.format(c=r.choice(colours), k=r.choice(kinds)) + f" Style {1000 + i}."
+             for i in range(400)}
+    query = template.format(c="navy", k="hoodie") + " Style 1007."
+    full = DedupIndex(REDIS_URL, namespace=namespace, threshold=0.7, num_perm=128, max_candidates=0)
+    full.add_many(texts.items())
+    everything = full.query(query)
+    assert len(everything) > 64  # a dense neighbourhood: far more duplicates than the cap below
+    capped = DedupIndex(REDIS_URL, namespace=namespace, threshold=0.7, num_perm=128, max_candidates=32).query(query)
+    assert 0 < len(capped) <= 32
+    assert capped[0].similarity == everything[0].similarity  # the closest copy is still found first
+    mean = lambda hits: sum(h.similarity for h in hits) / len(hits)  # noqa: E731
+    assert mean(capped) >= mean(everything)  # the band count put the closer copies first

@@ -17,7 +17,6 @@ from workers.gpu.generate import (
     Generator,
     RowSampler,
     SlotConstraint,
-    TokenLogProbs,
     candidate_decodings,
     prompt_digest,
 )
@@ -140,16 +139,35 @@ def test_generation_measures_the_log_likelihood_ranking_would_compute(tiny_model
     assert [o.loglik for o in measured] == pytest.approx(scored, abs=1e-4)
 
 
-def test_the_recorder_sees_the_model_before_the_penalty_and_the_sampler():
-    """With the repetition penalty and sampling after it, the recorded value is the model's own log-probability."""
-    logits = torch.tensor([[2.0, 1.0, 0.0, -1.0]])
-    recorder = TokenLogProbs()
-    seen = recorder(torch.tensor([[0, 1]]), logits.clone())
-    assert torch.equal(seen, logits)  # passes the scores through untouched
-    recorder(torch.tensor([[0, 1, 2]]), logits.clone())  # token 2 was chosen from the first step
-    picked = recorder.finish(torch.tensor([[2, 0]]))
-    expected = torch.log_softmax(logits, dim=-1)[0]
-    assert torch.allclose(picked, torch.stack([expected[2], expected[0]]).unsqueeze(0))
+def _padded(t: torch.Tensor, width: int, pad: int) -> torch.Tensor:
+    return torch.nn.functional.pad(t, (0, width - t.shape[1]), value=pad)
+
+
+def test_decoding_writes_the_tokens_generate_writes_with_the_same_processors(tiny_model):
+    """The loop that drops finished rows is `generate` with the same penalty, slot constraint and sampler."""
+    gen = Generator(str(tiny_model), "cpu")
+    requests = _candidates(gen)  # greedy and sampled rows, three products: rows finish at different steps
+    enc = gen._encode([r.prompt for r in requests], 40)
+    mine, _ = gen._decode(requests, enc, 40)
+    reference = gen._hf_generate(requests, enc, 40)
+    width, pad = max(mine.shape[1], reference.shape[1]), gen.tokenizer.pad_token_id
+    assert torch.equal(_padded(mine, width, pad), _padded(reference, width, pad))
+
+
+def test_rows_that_leave_the_batch_early_change_no_token(tiny_model, monkeypatch):
+    from workers.gpu import generate as module
+
+    gen = Generator(str(tiny_model), "cpu")
+    requests = _candidates(gen)
+    enc = gen._encode([r.prompt for r in requests], 40)
+    monkeypatch.setattr(module, "DROP_EVERY", 1)
+    every_step, ll_every = gen._decode(requests, enc, 40)
+    monkeypatch.setattr(module, "DROP_EVERY", 10_000)
+    never, ll_never = gen._decode(requests, enc, 40)
+    lengths = (every_step != gen.tokenizer.pad_token_id).sum(dim=1)
+    assert int(lengths.min()) < int(lengths.max())  # rows did finish at different steps
+    assert torch.equal(every_step, never)
+    assert ll_every == pytest.approx(ll_never, abs=1e-6)
 
 
 def test_a_text_opening_with_a_slot_is_scored_as_the_model_writes_it(tiny_model):

@@ -363,11 +363,14 @@ return table.concat(out)
 
 
 # A whole query in one round trip. ARGV: bucket prefix, record prefix, record size,
-# probes (13-byte entries as above, id ignored), most candidates to return (0: all),
-# then (key-to-id hash, key) pairs to exclude. Returns two strings: the live candidates'
-# records end to end, and their 4-byte ids end to end (two bulk replies, not two per
-# candidate: parsing the reply was most of a query with hundreds of candidates); the keys
-# of the few that pass the similarity check are read after.
+# probes (13-byte entries as above, id ignored), most candidates to check (0: all), then
+# (key-to-id hash, key) pairs to exclude. Beyond the cap, the candidates sharing the most
+# bands with the query are checked first: the number of bands shared grows with the
+# Jaccard similarity, so in a dense neighbourhood (templated copy) the likeliest
+# duplicates are the ones read. Returns two strings: the live candidates' records end
+# to end, and their 4-byte ids end to end (two bulk replies, not two per candidate:
+# parsing the reply was most of a query with hundreds of candidates); the keys of the
+# few that pass the similarity check are read after.
 _QUERY_LUA = """
 local bprefix, rprefix, size, probes, cap = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
 local skip = {}
@@ -375,24 +378,47 @@ for i = 6, #ARGV, 2 do
   local id = redis.call('HGET', ARGV[i], ARGV[i + 1])
   if id then skip[tonumber(id)] = true end
 end
-local seen, records, ids, n = {}, {}, {}, 0
+local shared, order, packed = {}, {}, {}
 for p = 1, #probes, 13 do
   local k = bprefix .. string.byte(probes, p) .. ':' .. (string.byte(probes, p + 1) * 256 + string.byte(probes, p + 2))
   local bucket = string.sub(probes, p + 3, p + 8)
   for _, m in ipairs(redis.call('ZRANGE', k, '[' .. bucket, '[' .. bucket .. '\\255\\255\\255\\255', 'BYLEX')) do
     local a, b, c, d = string.byte(m, 7, 10)
     local id = a + b * 256 + c * 65536 + d * 16777216
-    if not seen[id] and not skip[id] then
-      seen[id] = true
-      local offset = (id % 256) * size
-      local record = redis.call('GETRANGE', rprefix .. math.floor(id / 256), offset, offset + size - 1)
-      if string.byte(record, 1) == 1 then
-        n = n + 1
-        records[n] = record
-        ids[n] = string.sub(m, 7, 10)
-        if cap > 0 and n >= cap then return {table.concat(records), table.concat(ids)} end
+    if not skip[id] then
+      if shared[id] then
+        shared[id] = shared[id] + 1
+      else
+        shared[id] = 1
+        order[#order + 1] = id
+        packed[id] = string.sub(m, 7, 10)
       end
     end
+  end
+end
+if cap > 0 and #order > cap then
+  local by = {}
+  for _, id in ipairs(order) do
+    local n = shared[id]
+    by[n] = by[n] or {}
+    by[n][#by[n] + 1] = id
+  end
+  order = {}
+  for n = #probes / 13, 1, -1 do
+    for _, id in ipairs(by[n] or {}) do
+      if #order >= cap then break end
+      order[#order + 1] = id
+    end
+  end
+end
+local records, ids, n = {}, {}, 0
+for _, id in ipairs(order) do
+  local offset = (id % 256) * size
+  local record = redis.call('GETRANGE', rprefix .. math.floor(id / 256), offset, offset + size - 1)
+  if string.byte(record, 1) == 1 then
+    n = n + 1
+    records[n] = record
+    ids[n] = packed[id]
   end
 end
 return {table.concat(records), table.concat(ids)}
@@ -464,11 +490,13 @@ class DedupIndex:
         namespace: str = "descflow:dedup",
         threshold: float = 0.7,
         num_perm: int = 128,
+        max_candidates: int = 256,
         client: redis.Redis | None = None,
     ) -> None:
         self.namespace = namespace
         self.threshold = threshold
         self.num_perm = num_perm
+        self.max_candidates = max_candidates
         self._redis = client or redis.Redis(**redis_kwargs(redis_url), socket_connect_timeout=5, socket_timeout=30,
                                             health_check_interval=30)
         self.bands, self.rows = lsh_params(threshold, num_perm)
@@ -703,9 +731,10 @@ class DedupIndex:
         One round trip: a script gathers the LSH candidates of every band,
         drops the excluded keys and returns each candidate's signature; the
         similarity is estimated here, and a second round trip reads the keys
-        of the hits, if any. With `limit`, at most
-        max(64, 4 * limit) candidates are checked and `limit` hits returned
-        (enough to count, not to rank).
+        of the hits, if any. At most `max_candidates` candidates are read,
+        those sharing the most bands first; with `limit`, at most
+        max(64, 4 * limit) of them, and `limit` hits are returned (enough to
+        count, not to rank).
         """
         self._check_meta()
         sig16, bands, indexable = self.sketch([text])
@@ -713,7 +742,7 @@ class DedupIndex:
             return []
         probes = bucket_entries(bands, np.zeros(1, dtype=np.uint32))
         args: list[Any] = [self._bucket_prefix, f"{self.namespace}:rec:", self.record_size, probes,
-                           0 if limit is None else max(64, 4 * limit)]
+                           self._cap(limit)]
         for key in exclude:
             args += [self._id_hash(key), key]
         records, ids = self._query_script(keys=[], args=args)
@@ -733,6 +762,11 @@ class DedupIndex:
                 for (_, sim), name in zip(passed, pipe.execute()) if name is not None]  # None: removed meanwhile
         hits.sort(key=lambda h: (-h.similarity, h.key))
         return hits if limit is None else hits[:limit]
+
+    def _cap(self, limit: int | None) -> int:
+        """Most candidates to read: 0 for all."""
+        caps = [c for c in (self.max_candidates, None if limit is None else max(64, 4 * limit)) if c]
+        return min(caps) if caps else 0
 
     def _ask_buckets(self, pipe: Any, bands: np.ndarray) -> None:
         for band, h in enumerate(bands.tolist()):
@@ -982,7 +1016,8 @@ class CatalogDedup:
             embedder = Embedder(settings.embedding_model, device="cpu")
             paraphrase = ParaphraseIndex(settings.redis_url, embedder, threshold=settings.paraphrase_threshold)
         return cls(
-            DedupIndex(settings.redis_url, threshold=settings.dedup_threshold, num_perm=settings.dedup_num_perm),
+            DedupIndex(settings.redis_url, threshold=settings.dedup_threshold, num_perm=settings.dedup_num_perm,
+                       max_candidates=settings.dedup_max_candidates),
             paraphrase,
             TemplateIndex(settings.redis_url, threshold=settings.template_threshold,
                           min_products=settings.template_min_products, num_perm=settings.dedup_num_perm),

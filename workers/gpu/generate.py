@@ -209,35 +209,14 @@ class Generator:
 
     @torch.inference_mode()
     def _generate_group(self, requests: Sequence[Request], max_new_tokens: int) -> list[Output]:
-        """One `generate` call; greedy and sampled rows mix, each sampled row drawing from its own seed."""
+        """One batch; greedy and sampled rows mix, each sampled row drawing from its own seed."""
         enc = self._encode([r.prompt for r in requests], max_new_tokens)
-        beams = requests[0].decoding.num_beams
-        kwargs: dict[str, Any] = {
-            "max_new_tokens": max_new_tokens,
-            "do_sample": False,  # sampling, when asked, is done per row by RowSampler
-            "num_beams": beams,
-            "pad_token_id": self.tokenizer.pad_token_id,
-            "repetition_penalty": None,  # ours, below: after the recorder, which must see the model's own logits
-            "no_repeat_ngram_size": 0,
-            "temperature": None, "top_p": None, "top_k": None,
-        }
-        recorder = TokenLogProbs() if beams == 1 and not self.is_seq2seq else None
-        processors: list[LogitsProcessor] = [recorder] if recorder is not None else []
-        padding = (enc["attention_mask"] != 0).int().argmax(dim=1)  # left padding is not text to penalise
-        processors.append(RepetitionPenaltyLogitsProcessor(REPETITION_PENALTY, prompt_ignore_length=padding))
-        if self.slotted:
-            processors.append(self._slot_constraint(requests, enc))
-        if beams == 1 and any(r.decoding.do_sample for r in requests):
-            processors.append(RowSampler([r.decoding for r in requests]))
-        kwargs["logits_processor"] = LogitsProcessorList(processors)
-        shared = self._shared_prompt_cache([r.prompt for r in requests], enc) if beams == 1 else None
-        if shared is not None:
-            kwargs["cache"] = shared
-        out = self.model.generate(**enc, **kwargs)
-        new = out if self.is_seq2seq else out[:, enc["input_ids"].shape[1]:]
+        if requests[0].decoding.num_beams == 1 and not self.is_seq2seq:
+            new, logliks = self._decode(requests, enc, max_new_tokens)
+        else:
+            new, logliks = self._hf_generate(requests, enc, max_new_tokens), [None] * len(requests)
         texts = self.tokenizer.batch_decode(new, skip_special_tokens=True)
         counts = (new != self.tokenizer.pad_token_id).sum(dim=1).tolist()
-        logliks = self._logliks(new, recorder.finish(new)) if recorder is not None else [None] * len(requests)
         outputs = []
         for r, t, n, ll in zip(requests, texts, counts, logliks):
             tidy = _tidy(t)
@@ -247,14 +226,92 @@ class Generator:
                                   loglik=ll if whole else None, prompt_digest=prompt_digest(r.prompt)))
         return outputs
 
-    def _logliks(self, new: torch.Tensor, logprobs: torch.Tensor) -> list[float | None]:
-        """Per row, the mean log-probability of the generated tokens that are text (not padding, not the end
-        token): the fluency of the text as the model wrote it. None for a row that wrote nothing."""
-        special = torch.tensor(sorted(set(self.tokenizer.all_special_ids)), device=new.device)
-        text = ~torch.isin(new, special)
-        counts = text.sum(dim=1)
-        means = (logprobs * text).sum(dim=1) / counts.clamp(min=1)
-        return [float(m) if int(c) else None for m, c in zip(means.tolist(), counts.tolist())]
+    def _processors(self, requests: Sequence[Request], enc: dict[str, torch.Tensor]) -> list[LogitsProcessor]:
+        """In the order they apply: repetition penalty (not on left padding), the slot constraint, sampling."""
+        padding = (enc["attention_mask"] != 0).int().argmax(dim=1)
+        processors: list[LogitsProcessor] = [RepetitionPenaltyLogitsProcessor(REPETITION_PENALTY,
+                                                                              prompt_ignore_length=padding)]
+        if self.slotted:
+            processors.append(self._slot_constraint(requests, enc))
+        if requests[0].decoding.num_beams == 1 and any(r.decoding.do_sample for r in requests):
+            processors.append(RowSampler([r.decoding for r in requests]))
+        return processors
+
+    def _hf_generate(self, requests: Sequence[Request], enc: dict[str, torch.Tensor],
+                     max_new_tokens: int) -> torch.Tensor:
+        """`generate` for beam search and encoder-decoder models: the tokens after the prompt."""
+        out = self.model.generate(
+            **enc, max_new_tokens=max_new_tokens, do_sample=False, num_beams=requests[0].decoding.num_beams,
+            pad_token_id=self.tokenizer.pad_token_id, repetition_penalty=None, no_repeat_ngram_size=0,
+            temperature=None, top_p=None, top_k=None,
+            logits_processor=LogitsProcessorList(self._processors(requests, enc)),
+        )
+        return out if self.is_seq2seq else out[:, enc["input_ids"].shape[1]:]
+
+    @cached_property
+    def _stop_ids(self) -> list[int]:
+        ids = self.model.generation_config.eos_token_id
+        ids = list(ids) if isinstance(ids, (list, tuple)) else [ids]
+        return sorted({int(i) for i in [*ids, self.tokenizer.eos_token_id] if i is not None})
+
+    def _decode(self, requests: Sequence[Request], enc: dict[str, torch.Tensor],
+                max_new_tokens: int) -> tuple[torch.Tensor, list[float | None]]:
+        """Token by token for a decoder-only model, with rows leaving the batch once they have finished.
+
+        `generate` keeps computing a finished row until the longest one ends;
+        with candidates of very different lengths most of a large batch's time
+        went on rows that were done. Every DROP_EVERY steps the finished rows
+        leave: their cache, their inputs and the processors' per-row state are
+        cut to the rows still writing. The processors are the ones `generate`
+        would apply, in the same order, so the tokens are the same (tested).
+
+        It also returns each row's mean log-probability of the text tokens it
+        wrote, under the model's own distribution (before penalty, constraint
+        and sampling): the fluency ranking needs, without another forward pass.
+        """
+        ids, mask = enc["input_ids"], enc["attention_mask"]
+        n, device, pad = ids.shape[0], ids.device, self.tokenizer.pad_token_id
+        stop = torch.tensor(self._stop_ids, device=device)
+        special = torch.tensor(sorted(set(self.tokenizer.all_special_ids)), device=device)
+        processors = self._processors(requests, enc)
+        positions = (mask.long().cumsum(-1) - 1).clamp(min=0)  # as `generate` numbers left-padded rows
+        cache = self._shared_prompt_cache([r.prompt for r in requests], enc)
+        feed, pos = (ids[:, -1:], positions[:, -1:]) if cache is not None else (ids, positions)
+        new = torch.full((n, max_new_tokens), pad, dtype=torch.long, device=device)
+        logprob_sum = torch.zeros(n, dtype=torch.float64, device=device)
+        text_tokens = torch.zeros(n, dtype=torch.long, device=device)
+        rows = torch.arange(n, device=device)  # the original row of each row still in the batch
+        done = torch.zeros(n, dtype=torch.bool, device=device)
+        seq, steps = ids, 0
+        keep_logits = {"logits_to_keep": 1} if self._keeps_logits else {}
+        for step in range(max_new_tokens):
+            out = self.model(input_ids=feed, attention_mask=mask, position_ids=pos, cache=cache, use_cache=True,
+                             **keep_logits)
+            cache = out.cache
+            logits = out.logits[:, -1, :].float()
+            scores = logits.clone()
+            for processor in processors:
+                scores = processor(seq, scores)
+            token = torch.where(done, pad, scores.argmax(dim=-1))
+            counted = ~done & ~torch.isin(token, special)
+            picked = torch.log_softmax(logits, dim=-1).gather(1, token.unsqueeze(1)).squeeze(1)
+            logprob_sum[rows] += torch.where(counted, picked, 0.0).double()
+            text_tokens[rows] += counted.long()
+            new[rows, step] = token
+            steps = step + 1
+            done = done | torch.isin(token, stop)
+            if bool(done.all()):
+                break
+            seq = torch.cat([seq, token.unsqueeze(1)], dim=1)
+            mask = torch.cat([mask, mask.new_ones((mask.shape[0], 1))], dim=1)
+            feed, pos = token.unsqueeze(1), pos[:, -1:] + 1
+            if steps % DROP_EVERY == 0 and bool(done.any()):
+                keep = (~done).nonzero().squeeze(1)
+                cache.batch_select_indices(keep)
+                seq, mask, feed, pos, done, rows = seq[keep], mask[keep], feed[keep], pos[keep], done[keep], rows[keep]
+                processors = [_select_rows(p, keep) for p in processors]
+        means = (logprob_sum / text_tokens.clamp(min=1)).tolist()
+        return new[:, :steps], [float(m) if int(c) else None for m, c in zip(means, text_tokens.tolist())]
 
     def _shared_prompt_cache(self, prompts_: Sequence[str], enc: dict[str, torch.Tensor]) -> Any:
         """The prompt read once per distinct prompt, its cache copied to every row that shares it; None if none do.
@@ -398,35 +455,19 @@ class Generator:
 
 _SPACES = re.compile(r"[ \t]+")
 REPETITION_PENALTY = 1.1
+DROP_EVERY = 4  # decoding steps between removing finished rows from the batch
 
 
-class TokenLogProbs(LogitsProcessor):
-    """Records the model's log-probability of each token generated, so ranking need not run the model again.
-
-    It must come first among the processors: it reads the scores before any
-    penalty, constraint or sampling changes them. A step's distribution is kept
-    until the next step shows which token was chosen from it; finish() takes
-    the last one. One row per request (no beams: they reorder rows).
-    """
-
-    def __init__(self) -> None:
-        self._last: torch.Tensor | None = None
-        self._picked: list[torch.Tensor] = []
-
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        if self._last is not None:
-            self._picked.append(self._last.gather(1, input_ids[:, -1:]).squeeze(1))
-        self._last = torch.log_softmax(scores.float(), dim=-1)
-        return scores
-
-    def finish(self, new_tokens: torch.Tensor) -> torch.Tensor:
-        """(rows, steps) log-probabilities of `new_tokens`, the tokens `generate` returned after the prompt."""
-        picked = list(self._picked)
-        if self._last is not None and len(picked) < new_tokens.shape[1]:
-            picked.append(self._last.gather(1, new_tokens[:, len(picked):len(picked) + 1]).squeeze(1))
-        if not picked:
-            return torch.zeros_like(new_tokens, dtype=torch.float32)
-        return torch.stack(picked, dim=1)[:, : new_tokens.shape[1]]
+def _select_rows(processor: LogitsProcessor, rows: torch.Tensor) -> LogitsProcessor:
+    """The processor for the rows still writing (their indices in the current batch), per-row state kept."""
+    if isinstance(processor, RepetitionPenaltyLogitsProcessor):
+        ignore = processor.prompt_ignore_length
+        return RepetitionPenaltyLogitsProcessor(
+            processor.penalty, prompt_ignore_length=ignore[rows.to(ignore.device)] if torch.is_tensor(ignore) else ignore)
+    if isinstance(processor, (SlotConstraint, RowSampler)):
+        processor.select(rows)
+        return processor
+    raise TypeError(f"{type(processor).__name__} keeps no per-row state that descflow knows how to cut")
 
 
 def _tidy(text: str) -> str:
@@ -452,6 +493,12 @@ class SlotConstraint(LogitsProcessor):
         self._ids = torch.tensor(ids, dtype=torch.long)
         self._allowed = torch.tensor([[i in a for i in ids] for a in allowed], dtype=torch.bool)
         self._once = torch.tensor([i in once for i in ids], dtype=torch.bool)
+
+    def select(self, rows: torch.Tensor) -> None:
+        """Keep only these rows (indices into the current batch), for a batch that dropped finished rows."""
+        keep = rows.tolist()
+        self.allowed = [self.allowed[i] for i in keep]
+        self._allowed = self._allowed[rows.to(self._allowed.device)]
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         device = scores.device
@@ -490,6 +537,15 @@ class RowSampler(LogitsProcessor):
         # sort of the widest k draws the same tokens as sorting the whole vocabulary, for less.
         ks = [decodings[i].top_k for i in self.sampled]
         self.widest = max(ks) if ks and min(ks) > 0 else 0
+
+    def select(self, rows: torch.Tensor) -> None:
+        """Keep only these rows (indices into the current batch); each keeps its own random stream."""
+        position = {old: new for new, old in enumerate(rows.tolist())}
+        kept = [j for j, row in enumerate(self.sampled) if row in position]
+        self.sampled = [position[self.sampled[j]] for j in kept]
+        self.generators = [self.generators[j] for j in kept]
+        self.temperature, self.top_p, self.top_k = (t[kept] for t in (self.temperature, self.top_p, self.top_k))
+        self.rows = len(position)
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         if scores.shape[0] != self.rows:
