@@ -534,6 +534,10 @@ def main(argv: list[str] | None = None) -> int:
                 with console.status("restarting the cpu worker with 2 processes"):
                     stack.stop("cpu")
                     stack.start("cpu", 2)
+                    warm = product_events(run + "w2", 4)  # each new child loads its models on first use
+                    for e in warm:
+                        intake.submit(e)
+                    wait_published(obs, stack, [e["event_id"] for e in warm], 600)
                 with console.status(f"burst of {args.events} events, 2 cpu processes"):
                     results["burst_cpu2"] = burst(intake, obs, stack, product_events(run + "b2", args.events), 1200)
                 with console.status(f"{args.reviews} reviews, 2 cpu processes"):

@@ -702,6 +702,18 @@ def _after_fork(**_: Any) -> None:
     reset_after_fork()
     if _consumes_gpu():
         get_runtime().generator  # noqa: B018 - load once per process, after fork
+    else:
+        _one_thread_per_child()
+
+
+def _one_thread_per_child() -> None:
+    """A cpu worker scales by processes, one per core: torch's own thread pool in every child (embeddings,
+    a sentiment model) would put several threads on each core and slow them all down."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
+    else:  # read by torch when a task first imports it
+        os.environ["OMP_NUM_THREADS"] = "1"
 
 
 @signals.worker_ready.connect

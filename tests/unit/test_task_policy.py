@@ -71,3 +71,17 @@ def test_a_stage_records_its_timing_against_event_and_locale(recorded):
     assert works(fake_task, "e-1", "zh-CN") == 7
     (event_id, locale, stage, seconds, attempts, worker), = recorded
     assert (event_id, locale, stage, attempts, worker) == ("e-1", "zh-CN", "rank", 3, "gpu@test") and seconds >= 0
+
+
+def test_a_cpu_worker_child_runs_torch_on_one_thread():
+    import torch
+
+    from workers.pipeline import _one_thread_per_child
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        _one_thread_per_child()
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
