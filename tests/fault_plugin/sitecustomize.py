@@ -4,8 +4,8 @@ A worker started with this folder on PYTHONPATH imports it at interpreter
 start-up (Python's sitecustomize hook), so descflow itself carries no fault
 switches. What it does is set by environment variables:
 
-FAULT_OOM_ABOVE=N      the model's `generate` raises torch.OutOfMemoryError for a batch of more than N rows,
-                       as a device that is out of memory does.
+FAULT_OOM_ABOVE=N      the generator's forward pass raises torch.OutOfMemoryError for a batch of more than N
+                       rows, as a device that is out of memory does.
 FAULT_POISON_FILE=P    while the file P exists, an event whose title (or review text) holds "[poison:ingest]"
                        fails every attempt to read it, and a product titled "[poison:generate]" fails in its
                        generate stage, both with a ConnectionError (a transient error, so it is retried).
@@ -18,17 +18,17 @@ import os
 
 def _oom_above(limit: int) -> None:
     import torch
+    from transformers import PreTrainedModel
     from transformers.generation.utils import GenerationMixin
 
-    original = GenerationMixin.generate
+    def call(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if isinstance(self, GenerationMixin):  # the generator, not an embedding model
+            ids = kwargs.get("input_ids", args[0] if args else None)
+            if ids is not None and ids.shape[0] > limit:
+                raise torch.OutOfMemoryError(f"CUDA out of memory (injected: batch of {ids.shape[0]} > {limit})")
+        return torch.nn.Module.__call__(self, *args, **kwargs)
 
-    def generate(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        ids = kwargs.get("input_ids", args[0] if args else None)
-        if ids is not None and ids.shape[0] > limit:
-            raise torch.OutOfMemoryError(f"CUDA out of memory (injected: batch of {ids.shape[0]} > {limit})")
-        return original(self, *args, **kwargs)
-
-    GenerationMixin.generate = generate  # type: ignore[method-assign]
+    PreTrainedModel.__call__ = call  # type: ignore[method-assign]
 
 
 def _poison(flag: str) -> None:

@@ -57,7 +57,9 @@ def _shop_values(event: dict[str, Any]) -> list[str]:
     # A value may be quoted without its bracketed or tagged tokens ("[INST] … [/INST]" reads as slots
     # to the house model): its pieces between them count as quoted too.
     pieces = [part.strip() for v in values for part in re.split(r"\[[^\]]*\]|<[^>]*>", v)]
-    return sorted({v for v in [*values, *pieces] if len(v) >= 4}, key=len, reverse=True)
+    # A value that ends a sentence loses its own final punctuation to the sentence's ("…instead:" → "…instead.").
+    trimmed = [v.rstrip(":;,.!?。，；！？ ") for v in [*values, *pieces]]
+    return sorted({v for v in [*values, *pieces, *trimmed] if len(v) >= 4}, key=len, reverse=True)
 
 
 def test_injection_bearing_products_are_published_about_the_product(stack: Stack) -> None:
