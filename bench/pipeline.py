@@ -47,7 +47,6 @@ import psutil
 from bench.common import console, load_average, machine_info, print_table, write_results
 
 SAMPLES = Path(__file__).resolve().parents[1] / "producers" / "samples"
-MODEL_THREAD = "descflow-batche"  # the batcher's thread as the OS names it (15 characters)
 
 
 # ---- events ---------------------------------------------------------------------------------
@@ -160,22 +159,6 @@ def tree_cpu(pid: int) -> float:
         except psutil.NoSuchProcess:
             pass
     return total
-
-
-def model_thread_cpu(pid: int) -> float | None:
-    """CPU seconds of the gpu worker's model thread, found by the name the batcher gives it."""
-    try:
-        threads = {t.id: t.user_time + t.system_time for t in psutil.Process(pid).threads()}
-    except psutil.NoSuchProcess:
-        return None
-    for tid, seconds in threads.items():
-        try:
-            name = Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip()
-        except OSError:
-            continue
-        if name == MODEL_THREAD:
-            return seconds
-    return None
 
 
 @dataclass
@@ -363,7 +346,6 @@ def burst(intake: Any, obs: Observer, stack: Stack, events: list[dict[str, Any]]
     ids = [e["event_id"] for e in events]
     pids = stack.pids()
     cpu0 = {k: tree_cpu(p) for k, p in pids.items()}
-    model0 = model_thread_cpu(pids["gpu"])
     counters0 = stack.cpu_counters()
     intake_cpu = time.thread_time()
     for e in events:
@@ -371,17 +353,15 @@ def burst(intake: Any, obs: Observer, stack: Stack, events: list[dict[str, Any]]
     intake_cpu = time.thread_time() - intake_cpu
     done = wait_published(obs, stack, ids, timeout)
     cpu = {k: tree_cpu(p) - cpu0[k] for k, p in pids.items()}
-    model1 = model_thread_cpu(pids["gpu"])
     counters = {label: {k: v - counters0[label].get(k, 0.0) for k, v in values.items()}
                 for label, values in stack.cpu_counters().items()}
     models, stages = counters["model"], counters["stage"]
     seconds = obs.window(ids)
     n = len(done)
-    model_cpu = (model1 - model0) if model0 is not None and model1 is not None else None
     total = sum(cpu.values()) + intake_cpu
     out = {"events": len(ids), "published": n, "dead": len(ids) - n, "seconds": seconds,
            "events_per_s": n / seconds if seconds > 0 else 0.0, "cpu_seconds": cpu, "intake_cpu_seconds": intake_cpu,
-           "model_thread_cpu_seconds": model_cpu, "model_cpu_seconds": models, "stage_cpu_seconds": stages,
+           "model_cpu_seconds": models, "stage_cpu_seconds": stages,
            "stage_mean_seconds": obs.stage_means(ids),
            "latency_p50_s": percentile(list(done.values()), 0.5) if done else None}
     if n:

@@ -177,3 +177,19 @@ def test_a_text_opening_with_a_slot_is_scored_as_the_model_writes_it(tiny_model)
     ((_, text),) = gen.fluency_pairs(product, product.locale, ["Nordvik makes a 10000mAh power bank."])
     tokens = gen.tokenizer.convert_ids_to_tokens(gen.tokenizer(text, add_special_tokens=False).input_ids)
     assert tokens[0] == "▁" and tokens[1] == "[brand]", tokens
+
+
+def test_a_cache_with_reserved_room_refuses_a_crop_rather_than_ignoring_it():
+    from transformers import DynamicLayer
+
+    from workers.gpu.generate import _GrowingLayer
+
+    layer = DynamicLayer()
+    layer.update(torch.zeros(2, 1, 3, 4), torch.zeros(2, 1, 3, 4))
+    grown = _GrowingLayer(layer, room=2)
+    keys, _ = grown.update(torch.ones(2, 1, 1, 4), torch.ones(2, 1, 1, 4))
+    assert keys.shape == (2, 1, 4, 4) and grown.get_seq_length() == 4
+    with pytest.raises(NotImplementedError, match="cropped"):
+        grown.crop(-1)
+    with pytest.raises(RuntimeError, match="room for 5"):
+        grown.update(torch.ones(2, 1, 2, 4), torch.ones(2, 1, 2, 4))

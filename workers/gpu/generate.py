@@ -482,16 +482,16 @@ class _GrowingLayer(DynamicLayer):
         return self._k[:, :, : self._n]
 
     @keys.setter
-    def keys(self, value: torch.Tensor) -> None:  # DynamicLayer's own methods assign it
-        pass
+    def keys(self, value: torch.Tensor | None) -> None:
+        _refuse_unless_none(value)
 
     @property  # type: ignore[override]
     def values(self) -> torch.Tensor:
         return self._v[:, :, : self._n]
 
     @values.setter
-    def values(self, value: torch.Tensor) -> None:
-        pass
+    def values(self, value: torch.Tensor | None) -> None:
+        _refuse_unless_none(value)
 
     def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any,
                **kwargs: Any) -> tuple[torch.Tensor, torch.Tensor]:
@@ -507,6 +507,13 @@ class _GrowingLayer(DynamicLayer):
 
     def batch_select_indices(self, indices: torch.Tensor) -> None:
         self._k, self._v = self._k[indices], self._v[indices]
+
+
+def _refuse_unless_none(value: torch.Tensor | None) -> None:
+    """The layer mixin's constructor sets keys and values to None; any other assignment (a crop, a repeat)
+    would be lost on the reserved buffers, so it is refused rather than ignored."""
+    if value is not None:
+        raise NotImplementedError("a decoding cache with reserved room cannot be cropped or repeated")
 
 
 def _with_room(cache: Any, room: int) -> Any:
