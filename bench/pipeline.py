@@ -241,12 +241,13 @@ class Stack:
         import httpx
         from prometheus_client.parser import text_string_to_metric_families
 
-        out: dict[str, dict[str, float]] = {"model": {}, "stage": {}}
+        out: dict[str, dict[str, float]] = {"model": {}, "engine": {}, "stage": {}}
         for kind in self.workers:
             text = httpx.get(f"http://127.0.0.1:{self.ports[kind]}/metrics", timeout=10).text
             for family in text_string_to_metric_families(text):
                 for s in family.samples:
                     for label, name in (("model", "descflow_model_cpu_seconds_total"),
+                                        ("engine", "descflow_engine_cpu_seconds_total"),
                                         ("stage", "descflow_stage_cpu_seconds_total")):
                         if s.name == name:
                             key = s.labels[label]
@@ -355,13 +356,13 @@ def burst(intake: Any, obs: Observer, stack: Stack, events: list[dict[str, Any]]
     cpu = {k: tree_cpu(p) - cpu0[k] for k, p in pids.items()}
     counters = {label: {k: v - counters0[label].get(k, 0.0) for k, v in values.items()}
                 for label, values in stack.cpu_counters().items()}
-    models, stages = counters["model"], counters["stage"]
+    models, engines, stages = counters["model"], counters["engine"], counters["stage"]
     seconds = obs.window(ids)
     n = len(done)
     total = sum(cpu.values()) + intake_cpu
     out = {"events": len(ids), "published": n, "dead": len(ids) - n, "seconds": seconds,
            "events_per_s": n / seconds if seconds > 0 else 0.0, "cpu_seconds": cpu, "intake_cpu_seconds": intake_cpu,
-           "model_cpu_seconds": models, "stage_cpu_seconds": stages,
+           "model_cpu_seconds": models, "engine_cpu_seconds": engines, "stage_cpu_seconds": stages,
            "stage_mean_seconds": obs.stage_means(ids),
            "latency_p50_s": percentile(list(done.values()), 0.5) if done else None}
     if n:
@@ -369,12 +370,26 @@ def burst(intake: Any, obs: Observer, stack: Stack, events: list[dict[str, Any]]
         out["model_cpu_per_event_s"] = sum(models.values()) / n
         out["overhead_cpu_per_event_s"] = (total - sum(models.values())) / n
         out["overhead_vs_model"] = out["overhead_cpu_per_event_s"] / out["model_cpu_per_event_s"]
+        # The rule engines (correction, ranking signals, dedup sketches and queries) are the stages' own work;
+        # what is left is the queue and the bookkeeping: hops, serialisation, database reads and writes.
+        out["engine_cpu_per_event_s"] = sum(engines.values()) / n
+        out["bookkeeping_cpu_per_event_s"] = out["overhead_cpu_per_event_s"] - out["engine_cpu_per_event_s"]
+        out["bookkeeping_vs_model"] = out["bookkeeping_cpu_per_event_s"] / out["model_cpu_per_event_s"]
         # Embeddings and sentiment run in the stages' own threads; generation in the batcher's.
         in_stage_models = sum(v for k, v in models.items() if k != "generator")
         out["stage_cpu_per_event_s"] = {k: v / n for k, v in stages.items()}
         out["stages_less_models_cpu_per_event_s"] = (sum(stages.values()) - in_stage_models) / n
         out["outside_stages_cpu_per_event_s"] = (total - sum(stages.values()) - models.get("generator", 0.0)) / n
     return out
+
+
+def celery_floor(redis_url: str, log: Path, hops: int, tasks: int = 1000) -> dict[str, Any]:
+    """What Celery itself costs for the hops of one event: a trivial task through a one-process worker with
+    descflow's settings (bench/queue.py), CPU of sender and worker."""
+    from bench.queue import run_celery
+
+    r = run_celery(redis_url, 1, tasks, 30, log)
+    return {**r, "hops": hops, "cpu_ms_per_event": hops * r["cpu_ms_per_task"]}
 
 
 def offered(intake: Any, obs: Observer, stack: Stack, events: list[dict[str, Any]], rate: float,
@@ -502,6 +517,9 @@ def main(argv: list[str] | None = None) -> int:
                 wait_published(obs, stack, [e["event_id"] for e in warm], 600)
             with console.status(f"burst of {args.events} events, 1 cpu process"):
                 results["burst_cpu1"] = burst(intake, obs, stack, product_events(run + "b1", args.events), 1200)
+            with console.status("Celery's own cost per hop (a trivial task, same settings)"):
+                results["celery_floor"] = celery_floor(redis_url, tmp / "logs" / "celery-floor.log",
+                                                       hops=len(results["burst_cpu1"]["stage_mean_seconds"]))
             sweep = []
             for rate in loads:
                 with console.status(f"offered load {rate:g} events/s for {args.duration:g} s"):
@@ -557,14 +575,24 @@ def report(results: dict[str, Any], info: dict[str, Any]) -> None:
         model = b1["model_cpu_per_event_s"]
         rows = [[f"model: {k} (pipeline)", f"{1000 * v / n:.1f}", f"{v / n / model:.0%}"]
                 for k, v in sorted(b1["model_cpu_seconds"].items())]
+        in_stages = b1["stages_less_models_cpu_per_event_s"] - b1["engine_cpu_per_event_s"]
         rows += [["model, all (pipeline)", f"{1000 * model:.1f}", "100%"],
                  ["model (bare: generate, rescore, embed)", f"{1000 * bare_r['seconds'] / bare_r['events']:.1f}", None],
-                 ["queue and bookkeeping (all the rest)", f"{1000 * b1['overhead_cpu_per_event_s']:.1f}",
-                  f"{b1['overhead_vs_model']:.0%}"]]
-        rows += [["  in the stages, less their models", f"{1000 * b1['stages_less_models_cpu_per_event_s']:.1f}",
-                  f"{b1['stages_less_models_cpu_per_event_s'] / model:.0%}"],
-                 ["  outside the stages (Celery, Redis, stage records)",
+                 ["everything but the models", f"{1000 * b1['overhead_cpu_per_event_s']:.1f}",
+                  f"{b1['overhead_vs_model']:.0%}"],
+                 ["  rule engines (prompts, correction, ranking signals, dedup)",
+                  f"{1000 * b1['engine_cpu_per_event_s']:.1f}", f"{b1['engine_cpu_per_event_s'] / model:.0%}"]]
+        rows += [[f"    {k}", f"{1000 * v / n:.1f}", f"{v / n / model:.0%}"]
+                 for k, v in sorted(b1["engine_cpu_seconds"].items())]
+        rows += [["  queue and bookkeeping (target ≤ 10%)", f"{1000 * b1['bookkeeping_cpu_per_event_s']:.1f}",
+                  f"{b1['bookkeeping_vs_model']:.0%}"],
+                 ["    in the stages (database, Redis, logs)", f"{1000 * in_stages:.1f}", f"{in_stages / model:.0%}"],
+                 ["    outside the stages (Celery hops, acks, intake)",
                   f"{1000 * b1['outside_stages_cpu_per_event_s']:.1f}", f"{b1['outside_stages_cpu_per_event_s'] / model:.0%}"]]
+        floor = results.get("celery_floor")
+        if floor:
+            rows.append([f"    reference: Celery's own CPU for {floor['hops']} trivial tasks",
+                         f"{floor['cpu_ms_per_event']:.1f}", f"{floor['cpu_ms_per_event'] / 1000 / model:.0%}"])
         rows += [[f"  stage {s}: CPU (its models included) / wall", f"{1000 * b1['stage_cpu_per_event_s'].get(s, 0.0):.1f}"
                   f" / {1000 * v:.1f}", None] for s, v in sorted(b1["stage_mean_seconds"].items())]
         print_table("CPU per event, ms (burst, 1 cpu process)", ["where", "ms/event", "vs model CPU"], rows)

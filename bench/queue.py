@@ -12,7 +12,8 @@ INCR a counter, and for a round trip LPUSH a reply the sender BRPOPs — in
 - raw-reliable: LPUSH / BLMOVE to a per-process processing list, LREM after
   the work: at-least-once, the floor for what late acks buy.
 
-The ratio column is each kind against raw. What descflow itself pays per event
+The ratio column is each kind against raw; CPU per task counts the worker
+processes and the sender. What descflow itself pays per event
 in hops and bookkeeping, against its model compute, is in bench/pipeline.py.
 Keys live under `descflow:bench:` and are deleted afterwards; nothing else in
 the Redis database is touched.
@@ -69,7 +70,7 @@ def celery_app(url: str) -> Celery:
     app.conf.update({**celery_config(settings), "task_routes": {}, "task_default_queue": QUEUE})
     client = redis.Redis.from_url(url)
 
-    @app.task(name="bench.work", ignore_result=True)
+    @app.task(name="bench.work", ignore_result=True, shared=False)
     def work(message: dict[str, Any]) -> None:
         _work(client, json.dumps(message))
 
@@ -82,8 +83,8 @@ app = celery_app(_redis_url(None)) if __name__ != "__main__" else None  # `celer
 def _celery_worker(url: str, procs: int, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DESCFLOW_BENCH_REDIS": url, "PYTHONPATH": f"{ROOT}:{os.environ.get('PYTHONPATH', '')}"}
     cmd = [sys.executable, "-m", "celery", "-A", "bench.queue", "worker", "-Q", QUEUE, "-P", "prefork",
-           "-c", str(procs), "-n", f"bench-queue-{os.getpid()}@%h", "--loglevel", "WARNING", "-E",
-           "--without-gossip", "--without-mingle"]
+           "-c", str(procs), "-n", f"bench-queue-{os.getpid()}@%h", "--loglevel", "WARNING",
+           "--without-gossip", "--without-mingle"] + (["-E"] if get_settings().task_events else [])
     return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT,
                             start_new_session=True)
 
@@ -128,8 +129,28 @@ def _raw_workers(url: str, procs: int, reliable: bool) -> list[subprocess.Popen[
 # ---- the measurements ----------------------------------------------------------------------
 
 
-def measure(kind: str, send: Any, client: redis.Redis, tasks: int, round_trips: int) -> dict[str, Any]:
-    """Round trips one at a time, then a burst of `tasks` until the counter says all ran."""
+def _tree_cpu(pids: list[int]) -> float:
+    """CPU seconds so far of these processes and their children."""
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        try:
+            root = psutil.Process(pid)
+            for p in [root, *root.children(recursive=True)]:
+                t = p.cpu_times()
+                total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def measure(kind: str, send: Any, client: redis.Redis, tasks: int, round_trips: int,
+            pids: list[int] | None = None) -> dict[str, Any]:
+    """Round trips one at a time, then a burst of `tasks` until the counter says all ran.
+
+    pids: the worker processes, whose CPU (with the sender's) over the burst gives the CPU per task.
+    """
     reply = f"{PREFIX}reply:{uuid.uuid4().hex}"
     for n in range(20):  # warm: connections, imports in the worker processes
         send({"n": n, "reply": reply})
@@ -142,6 +163,7 @@ def measure(kind: str, send: Any, client: redis.Redis, tasks: int, round_trips: 
             raise RuntimeError(f"{kind}: no reply within 30 s")
         rtts.append(time.perf_counter() - started)
     client.delete(COUNTER)
+    workers_cpu, sender_cpu = _tree_cpu(pids or []), time.thread_time()
     started = time.perf_counter()
     for n in range(tasks):
         send({"n": n})
@@ -152,8 +174,10 @@ def measure(kind: str, send: Any, client: redis.Redis, tasks: int, round_trips: 
             raise RuntimeError(f"{kind}: only {client.get(COUNTER)} of {tasks} ran within 300 s")
         time.sleep(0.002)
     seconds = time.perf_counter() - started
+    cpu = _tree_cpu(pids or []) - workers_cpu + time.thread_time() - sender_cpu
     rtts.sort()
     return {"kind": kind, "tasks": tasks, "seconds": seconds, "per_s": tasks / seconds,
+            "cpu_ms_per_task": 1000 * cpu / tasks if pids else None,
             "send_per_s": tasks / sent, "rtt_p50_ms": 1000 * statistics.median(rtts),
             "rtt_p95_ms": 1000 * rtts[int(0.95 * (len(rtts) - 1))], "round_trips": len(rtts)}
 
@@ -165,7 +189,7 @@ def run_celery(url: str, procs: int, tasks: int, round_trips: int, log: Path) ->
     try:
         _wait_celery_ready(app_)
         task = app_.tasks["bench.work"]
-        return measure("celery", lambda m: task.apply_async((m,)), client, tasks, round_trips)
+        return measure("celery", lambda m: task.apply_async((m,)), client, tasks, round_trips, [proc.pid])
     finally:
         proc.terminate()
         try:
@@ -179,7 +203,8 @@ def run_raw(url: str, procs: int, tasks: int, round_trips: int, reliable: bool) 
     workers = _raw_workers(url, procs, reliable)
     try:
         return measure("raw-reliable" if reliable else "raw",
-                       lambda m: client.lpush(RAW_LIST, json.dumps(m)), client, tasks, round_trips)
+                       lambda m: client.lpush(RAW_LIST, json.dumps(m)), client, tasks, round_trips,
+                       [w.pid for w in workers])
     finally:
         for _ in workers:
             client.lpush(RAW_LIST, "stop")
@@ -231,13 +256,15 @@ def main(argv: list[str] | None = None) -> int:
         r["throughput_vs_raw"] = raw["per_s"] / r["per_s"]
         r["rtt_vs_raw"] = r["rtt_p50_ms"] / raw["rtt_p50_ms"]
         rows.append([r["kind"], f"{r['per_s']:,.0f}", f"{r['throughput_vs_raw']:.1f}x", f"{r['rtt_p50_ms']:.2f}",
-                     f"{r['rtt_p95_ms']:.2f}", f"{r['rtt_vs_raw']:.1f}x", f"{r['send_per_s']:,.0f}"])
+                     f"{r['rtt_p95_ms']:.2f}", f"{r['rtt_vs_raw']:.1f}x", f"{r['send_per_s']:,.0f}",
+                     f"{r['cpu_ms_per_task']:.2f}"])
     info = {**machine_info(), "redis": url.rsplit("@", 1)[-1], "worker_processes": args.workers,
             "tasks": args.tasks, "round_trips": args.round_trips, "load_before": load_before,
             "load_after": load_average()}
     print_table(f"queue floor ({info['cores']} cores, {args.workers} worker processes, "
                 f"load {info['load_before'][0]:.1f})",
-                ["kind", "tasks/s", "slower than raw", "round trip p50 ms", "p95 ms", "vs raw", "sent/s"], rows)
+                ["kind", "tasks/s", "slower than raw", "round trip p50 ms", "p95 ms", "vs raw", "sent/s",
+                 "CPU ms/task (all processes)"], rows)
     path = write_results("queue", {"machine": info, "results": results}, args.out)
     console.print(f"wrote {path}")
     return 0

@@ -80,7 +80,9 @@ def worker(
         procs = concurrency or settings.cpu_concurrency or os.cpu_count() or 1
     node = name or f"{'gpu' if gpu else 'cpu'}@%h"
     argv = ["worker", "-Q", ",".join(wanted), "-n", node, "-P", pool,
-            "-c", str(procs), "--loglevel", loglevel or settings.log_level, "-E"]
+            "-c", str(procs), "--loglevel", loglevel or settings.log_level]
+    if settings.task_events:
+        argv.append("-E")  # else Flower turns them on while it watches
     if settings.log_format == "json":
         argv.insert(0, "--quiet")  # no multi-line banner between the JSON lines
     where = ""
@@ -497,7 +499,19 @@ def flower(
             "--persistent=True", f"--db={state}", "--state_save_interval=60000"]
     if user and password:
         os.environ["FLOWER_BASIC_AUTH"] = f"{user}:{password}"  # not on the command line, where ps shows it
+    _enable_task_events()
     os.execv(sys.executable, argv)
+
+
+def _enable_task_events() -> None:
+    """Workers send task events only when asked (DESCFLOW_TASK_EVENTS): ask the running ones now, so Flower sees
+    tasks from its first moment; Flower asks again every 5 s, which covers workers that start later."""
+    from workers.app import app as celery
+
+    try:
+        celery.control.enable_events()
+    except Exception as exc:  # noqa: BLE001 - Flower still starts; its own request follows within seconds
+        console.print(f"[yellow]could not ask the workers for task events yet[/yellow] ({type(exc).__name__}: {exc})")
 
 
 @app.command()

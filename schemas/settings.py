@@ -148,6 +148,11 @@ class Settings(BaseSettings):
     )
     flower_user: str = Field("", description="Flower basic-auth user.")
     flower_password: SecretStr = Field(SecretStr(""), description="Flower basic-auth password.")
+    task_events: bool = Field(
+        False,
+        description="Workers send task events from the start (and producers a task-sent event). Off: they send "
+                    "them once asked, by `descflow flower` as it starts and by Flower every 5 s while it runs; "
+                    "with nobody watching they would be three messages per task for no one.")
     max_retries: int = Field(
         10, ge=0, le=50,
         description="Retries for a transient task failure before it is dead-lettered (10 with the default "

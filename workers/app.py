@@ -64,9 +64,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_create_missing_queues": True,
         "task_soft_time_limit": settings.task_soft_time_limit,
         "task_time_limit": settings.task_soft_time_limit + 60,
-        # Task events feed Flower and `celery inspect`.
-        "worker_send_task_events": True,
-        "task_send_sent_event": True,
+        # Task events feed Flower. Off by default: Flower turns them on in every worker while it runs.
+        "worker_send_task_events": settings.task_events,
+        "task_send_sent_event": settings.task_events,
         "timezone": "UTC",
         "enable_utc": True,
     }

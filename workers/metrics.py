@@ -55,6 +55,7 @@ class _Metrics:
     new_tokens: Counter
     generation_seconds: Counter
     model_cpu: Counter
+    engine_cpu: Counter
     stage_cpu: Counter
     tokens_per_second: Gauge
     rss: Gauge
@@ -80,6 +81,10 @@ def _m() -> _Metrics:
         model_cpu=Counter("descflow_model_cpu_seconds",
                           "CPU time of the threads running a model (generator, embedding, sentiment): what is "
                           "not queue or bookkeeping.", ["model"]),
+        engine_cpu=Counter("descflow_engine_cpu_seconds",
+                           "CPU time of the rule engines outside any model (correction rules, ranking signals, "
+                           "dedup sketches and index queries): the stages' own work, not queue or bookkeeping.",
+                           ["engine"]),
         stage_cpu=Counter("descflow_stage_cpu_seconds", "CPU time of the task thread inside a stage (models it runs "
                           "in that thread included; the gpu worker's batched generation is not).", ["stage"]),
         tokens_per_second=Gauge("descflow_generation_tokens_per_second",
@@ -155,6 +160,9 @@ def add_model_cpu(model: str, seconds: float) -> None:
     _m().model_cpu.labels(model=model).inc(max(0.0, seconds))
 
 
+_model_cpu_seen = threading.local()  # per thread: model CPU counted so far, for an engine block to leave out
+
+
 @contextlib.contextmanager
 def model_cpu(model: str) -> Iterator[None]:
     """Count the calling thread's CPU time inside the block as `model`'s (generator, embedding, sentiment).
@@ -166,7 +174,26 @@ def model_cpu(model: str) -> Iterator[None]:
     try:
         yield
     finally:
-        add_model_cpu(model, time.thread_time() - started)
+        seconds = time.thread_time() - started
+        add_model_cpu(model, seconds)
+        _model_cpu_seen.total = getattr(_model_cpu_seen, "total", 0.0) + seconds
+
+
+@contextlib.contextmanager
+def engine_cpu(engine: str) -> Iterator[None]:
+    """Count the calling thread's CPU time inside the block as the rule engine's (correct, rank, dedup), less
+    what models counted inside it (an embedding that ranking or dedup asked for stays the model's)."""
+    started, models_before = time.thread_time(), getattr(_model_cpu_seen, "total", 0.0)
+    try:
+        yield
+    finally:
+        inside_models = getattr(_model_cpu_seen, "total", 0.0) - models_before
+        add_engine_cpu(engine, time.thread_time() - started - inside_models)
+
+
+@_safe
+def add_engine_cpu(engine: str, seconds: float) -> None:
+    _m().engine_cpu.labels(engine=engine).inc(max(0.0, seconds))
 
 
 def _rss_bytes() -> int:

@@ -125,9 +125,19 @@ def stage(name: str, *, per_locale: bool = True) -> Callable[[F], F]:
 
 
 def _event(event_id: str) -> ProductEvent | ReviewEvent:
+    try:
+        return _stored_event(get_runtime().store.url, event_id)
+    except LookupError:
+        raise PermanentError(f"event {event_id!r} is not in inbound_events (was the database reset?)") from None
+
+
+@functools.lru_cache(maxsize=4096)
+def _stored_event(database_url: str, event_id: str) -> ProductEvent | ReviewEvent:
+    """The event as intake recorded it, parsed once per process: a payload never changes after intake, and the
+    stages of one event (three of them in a gpu worker) would otherwise each read and validate it again."""
     row = get_runtime().store.get_inbound(event_id)
     if row is None:
-        raise PermanentError(f"event {event_id!r} is not in inbound_events (was the database reset?)")
+        raise LookupError(event_id)  # not cached: the event may be recorded a moment later
     return parse_event(row.payload)
 
 
@@ -188,17 +198,14 @@ def ingest(self: Task, event_id: str) -> list[str]:
     if isinstance(event, ReviewEvent):
         raise PermanentError(f"event {event_id!r} is a review; it goes to descflow.ingest_review")
     plan = _update_plan(event)  # before the upsert: it compares with the product as stored until now
-    row = store.upsert_product(event)
+    status = "processing" if plan.regenerate else "kept"
+    # The product, the decision and the status in one transaction: a redelivery finds all three or none.
+    row = store.ingest_product(event, decision=plan.model_dump(mode="json"), status=status)
     if row is None:
-        store.set_inbound(event_id, status="stale")
         log.info("event %s is older than the stored product %s: skipped", event_id, event.product_id)
         return []
     for locale, why in plan.kept.items():
         log.info("update %s leaves %s/%s alone: %s", event_id, event.product_id, locale, why)
-    if not plan.regenerate:
-        store.set_inbound(event_id, status="kept")
-        return []
-    store.set_inbound(event_id, status="processing")
     for locale in plan.regenerate:
         product_chain(event_id, locale).apply_async()
     return plan.regenerate
@@ -210,19 +217,21 @@ def _update_plan(event: ProductEvent) -> Any:
     from workers.changes import UpdatePlan, plan_update
 
     rt = get_runtime()
-    inbound = rt.store.get_inbound(event.event_id)
-    if inbound is not None and inbound.decision:
-        return UpdatePlan.model_validate(inbound.decision)
+    decided = rt.store.inbound_decision(event.event_id)
+    if decided:
+        return UpdatePlan.model_validate(decided)
     product = event.product()
     locales = shop.locales(shop.profile_for(rt, event.shop_id), product)
-    stored = rt.store.get_product(event.shop_id, event.product_id)
-    old = Product.model_validate(stored.data) if stored is not None and stored.last_event_id != event.event_id else None
+    created = event.event_type == "product.created"
+    old = None
     current: dict[str, list[str]] = {}
-    for row in rt.store.current_descriptions(event.shop_id, event.product_id):
-        current.setdefault(row.locale, []).append(row.text)
-    plan = plan_update(old, product, current, locales, created=event.event_type == "product.created")
-    rt.store.set_decision(event.event_id, plan.model_dump(mode="json"))
-    return plan
+    if not created:  # a new product writes every locale: neither the stored product nor its texts matter
+        stored = rt.store.get_product(event.shop_id, event.product_id)
+        if stored is not None and stored.last_event_id != event.event_id:
+            old = Product.model_validate(stored.data)
+            for row in rt.store.current_descriptions(event.shop_id, event.product_id):
+                current.setdefault(row.locale, []).append(row.text)
+    return plan_update(old, product, current, locales, created=created)
 
 
 @app.task(bind=True, base=StageTask, name="descflow.generate")
@@ -244,10 +253,11 @@ def generate(self: Task, event_id: str, locale: str) -> int:
     decodings = candidate_decodings(s.candidates, temperature=s.temperature, top_p=s.top_p,
                                     seed=_seed(event_id, locale))
     requests = []
-    for a, aud in enumerate(audiences):  # one prompt per audience; the candidates take turns
-        keys = list(range(a, len(decodings), len(audiences)))
-        requests += shop.requests(gen, product, locale, [decodings[k] for k in keys], profile, audience=aud,
-                                  highlights=highlights, seller_is_template=template, keys=keys)
+    with metrics.engine_cpu("prompt"):
+        for a, aud in enumerate(audiences):  # one prompt per audience; the candidates take turns
+            keys = list(range(a, len(decodings), len(audiences)))
+            requests += shop.requests(gen, product, locale, [decodings[k] for k in keys], profile, audience=aud,
+                                      highlights=highlights, seller_is_template=template, keys=keys)
     outputs = _batched(rt, "generate", requests)
     rows = [
         DescriptionCandidate(
@@ -294,12 +304,13 @@ def correct(self: Task, event_id: str, locale: str) -> int:
     product = rt.store.product_model(event.shop_id, event.product_id) or event.product()
     rewriter = _rewriter(rt)
     profile = shop.profile_for(rt, event.shop_id)
-    for cand in todo:
-        fixed = correct_text(cand.raw_text, product, locale, rewriter, restricted_terms=profile.restricted_terms,
-                             preferred_terms=profile.preferred_terms)
-        cand.text = fixed.text
-        cand.issues = cand.issues + [f.model_dump(mode="json") for f in fixed.fixes]  # after generation's own
-        cand.stage = "corrected"
+    with metrics.engine_cpu("correct"):
+        for cand in todo:
+            fixed = correct_text(cand.raw_text, product, locale, rewriter, restricted_terms=profile.restricted_terms,
+                                 preferred_terms=profile.preferred_terms)
+            cand.text = fixed.text
+            cand.issues = cand.issues + [f.model_dump(mode="json") for f in fixed.fixes]  # after generation's own
+            cand.stage = "corrected"
     rt.store.update_candidates(todo)
     return len(todo)
 
@@ -317,12 +328,15 @@ def dedup(self: Task, event_id: str, locale: str) -> int:
     own = dedup_key(todo[0].shop_id, todo[0].product_id, locale)
     texts = [c.text for c in todo]
     # Catalog first (MinHash; embeddings for English texts MinHash finds nothing for), then within the set.
-    for cand, hits in zip(todo, rt.dedup.check(texts, exclude={own}, locale=locale)):
+    with metrics.engine_cpu("dedup"):
+        found = rt.dedup.check(texts, exclude={own}, locale=locale)
+        within = near_duplicates_within(texts, threshold=rt.settings.dedup_threshold)
+    for cand, hits in zip(todo, found):
         best = hits[0] if hits else None
         cand.duplicate_of = best.key if best else None
         cand.similarity = best.similarity if best else 0.0
         cand.duplicate_method = best.method if best else None
-    for i, j, sim in near_duplicates_within(texts, threshold=rt.settings.dedup_threshold):
+    for i, j, sim in within:
         later = todo[j]
         if later.duplicate_of is None:  # the catalog hit is the stronger reason; keep it
             later.duplicate_of, later.duplicate_method = f"candidate:{todo[i].idx}", "in-set"
@@ -345,7 +359,8 @@ def _seller_is_template(rt: Any, shop_id: str, product_id: str, seller_text: str
     """The same seller text across many of the shop's products is boilerplate: not copied into prompts."""
     if not seller_text:
         return False
-    return bool(rt.dedup.seller_template(shop_id, product_id, seller_text))
+    with metrics.engine_cpu("dedup"):  # sketches the text and queries the shop's template index
+        return bool(rt.dedup.seller_template(shop_id, product_id, seller_text))
 
 
 def _audience_of(cand: DescriptionCandidate) -> str | None:
@@ -371,21 +386,23 @@ def _rank(rt: Any, product: Any, locale: str, cands: list[DescriptionCandidate],
 
     audiences = [(c.decoding or {}).get("audience") for c in cands]
     texts = [c.text for c in cands]
-    pairs = [pair for c, t in zip(audiences, texts)
-             for pair in rt.generator.fluency_pairs(product, locale, [t], audience=c, highlights=highlights)]
+    with metrics.engine_cpu("rank"):
+        pairs = [pair for c, t in zip(audiences, texts)
+                 for pair in rt.generator.fluency_pairs(product, locale, [t], audience=c, highlights=highlights)]
     loglik = [_generated_loglik(c, prompt) for c, (prompt, _) in zip(cands, pairs)]
     unscored = [i for i, ll in enumerate(loglik) if ll is None]
     if unscored:  # only texts changed since generation (or under another prompt) need the model again
         for i, ll in zip(unscored, _batched(rt, "score", [pairs[i] for i in unscored])):
             loglik[i] = ll
-    scored = ranking.score(
-        product, locale, texts, loglik=loglik, issues=[c.issues for c in cands],
-        similarity=[c.similarity for c in cands],
-        duplicate=[c.duplicate_of is not None for c in cands],  # each method applied its own threshold
-        audiences=audiences, highlights=highlights, weights=rt.settings.rank_weights,
-        audience_scorer=rt.audience if any(audiences) else None,
-        length_range=shop.length_range(shop.profile_for(rt, cands[0].shop_id), locale) if cands else None,
-    )
+    length_range = shop.length_range(shop.profile_for(rt, cands[0].shop_id), locale) if cands else None
+    with metrics.engine_cpu("rank"):
+        scored = ranking.score(
+            product, locale, texts, loglik=loglik, issues=[c.issues for c in cands],
+            similarity=[c.similarity for c in cands],
+            duplicate=[c.duplicate_of is not None for c in cands],  # each method applied its own threshold
+            audiences=audiences, highlights=highlights, weights=rt.settings.rank_weights,
+            audience_scorer=rt.audience if any(audiences) else None, length_range=length_range,
+        )
     wanted = (locale, audience if audience is not None else (_audience_of(cands[0]) if cands else None))
     return scored, ranking.best_per_audience(scored).get(wanted) or ranking.best(scored)
 
@@ -509,7 +526,8 @@ def announce(rt: Any, row: Any) -> None:
     """Into the catalog's dedup index, and once on the stream and to the callback."""
     from workers.outbound import add_to_stream, post_callback, to_event
 
-    rt.dedup.add(dedup_key(row.shop_id, row.product_id, row.locale), row.text)
+    with metrics.engine_cpu("dedup"):
+        rt.dedup.add(dedup_key(row.shop_id, row.product_id, row.locale), row.text)
     if not row.announced:
         out = to_event(row)
         add_to_stream(rt.redis, out)
@@ -631,7 +649,8 @@ def sentiment(self: Task, event_id: str) -> str:
     product = rt.store.get_product(event.shop_id, event.product_id)
     attributes = list((product.data.get("attributes") or {}).keys()) if product else []
     locale = event.locale or (product.locale if product else None)
-    result = rt.sentiment.analyse([event.text], [locale], [attributes])[0]
+    with metrics.engine_cpu("sentiment"):  # its model's share stays the model's
+        result = rt.sentiment.analyse([event.text], [locale], [attributes])[0]
     rt.store.save_sentiment(ReviewSentimentRow(
         shop_id=event.shop_id, review_id=event.review_id, product_id=event.product_id, polarity=result.polarity,
         score=result.score, confidence=result.confidence,
@@ -765,20 +784,13 @@ def _setup_logging(loglevel: Any = None, **_: Any) -> None:
     configure_logging(loglevel or None)
 
 
-@functools.lru_cache(maxsize=4096)
-def _cached_product_id(event_id: str) -> str:
-    row = get_runtime().store.get_inbound(event_id)
-    if row is None:
-        raise LookupError(event_id)  # not cached: the event may be recorded a moment later
-    return str((row.payload or {}).get("product_id") or "")
-
-
 def _product_id(event_id: str) -> str:
-    """The event's product for log lines: one primary-key read per event and process; never an error."""
+    """The event's product for log lines: read with the event, once per event and process; never an error."""
     try:
-        return _cached_product_id(event_id)
+        event = _stored_event(get_runtime().store.url, event_id)
     except Exception:  # noqa: BLE001 - a missing event or a database outage is the stage's to report
         return ""
+    return str(getattr(event, "product_id", "") or "")
 
 
 _log_tokens: dict[str, Any] = {}

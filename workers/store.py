@@ -7,6 +7,7 @@ an IntegrityError on insert means "already done", never an error.
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -40,6 +41,8 @@ from schemas.tables import (
 )
 
 RAW_LIMIT = 4_096
+# Each try loses only to a publish that committed meanwhile: n racing publishes need at most n tries.
+PUBLISH_ATTEMPTS = 32
 
 # What a database that is down, restarting or unreachable raises; a bad statement is not among them.
 DATABASE_DOWN = (OperationalError, InterfaceError)
@@ -113,6 +116,24 @@ def add_missing_columns(engine: Engine) -> list[str]:
                 continue
             added.append(f"{table.name}.{column.name}")
     return added
+
+
+def _set_status(row: InboundEvent, status: str) -> None:
+    row.status = status
+    if status in {"done", "stale", "failed", "kept"}:
+        row.finished_at = utcnow()
+
+
+def _dialect_insert(engine: Engine) -> Any:
+    """The dialect's INSERT with ON CONFLICT (SQLite, PostgreSQL); None for a database without one here."""
+    name = engine.dialect.name
+    if name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    elif name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        return None
+    return insert
 
 
 def dispose_engines() -> None:
@@ -193,22 +214,16 @@ class Store:
             row = s.get(InboundEvent, event_id)
             if row is None:
                 return
-            row.status = status
+            _set_status(row, status)
             if task_id is not None:
                 row.task_id = task_id
-            if status in {"done", "stale", "failed", "kept"}:
-                row.finished_at = utcnow()
             s.add(row)
             s.commit()
 
-    def set_decision(self, event_id: str, decision: dict[str, Any]) -> None:
-        """Remember what ingest decided for an event (workers.changes.UpdatePlan), so a redelivery repeats it."""
-        with self.session() as s:
-            row = s.get(InboundEvent, event_id)
-            if row is not None:
-                row.decision = decision
-                s.add(row)
-                s.commit()
+    def inbound_decision(self, event_id: str) -> dict[str, Any] | None:
+        """What ingest decided for an event (workers.changes.UpdatePlan), if it did: read fresh, never cached."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(InboundEvent.decision).where(InboundEvent.event_id == event_id)).scalar()
 
     def product_decisions(self, shop_id: str, product_id: str) -> list[InboundEvent]:
         """The product events of a product that carry an ingest decision, oldest first."""
@@ -240,34 +255,58 @@ class Store:
 
     def upsert_product(self, event: ProductEvent) -> ProductRow | None:
         """Store the product as of this event; None when a newer event already won."""
-        product = event.product()
-        occurred = _utc(event.occurred_at)
         with self.session() as s:
-            row = s.exec(
-                select(ProductRow).where(
-                    ProductRow.shop_id == event.shop_id, ProductRow.product_id == product.product_id
-                )
-            ).first()
-            if row is not None and row.last_event_id == event.event_id:
-                return row
-            if row is not None and _utc(row.occurred_at) > occurred:
-                return None
+            row = self._upsert_product(s, event)
             if row is None:
-                row = ProductRow(shop_id=event.shop_id, product_id=product.product_id, occurred_at=occurred,
-                                 locale=product.locale, title=product.title, category=product.category,
-                                 data={}, last_event_id=event.event_id)
-            row.locale, row.title, row.category = product.locale, product.title, product.category
-            row.data = product.model_dump(mode="json")
-            row.last_event_id = event.event_id
-            row.occurred_at = occurred
-            row.updated_at = utcnow()
-            s.add(row)
+                return None
             try:
                 s.commit()
             except IntegrityError:  # a concurrent first insert of the same product
                 s.rollback()
                 return self.upsert_product(event)
             return row
+
+    def ingest_product(self, event: ProductEvent, *, decision: dict[str, Any], status: str) -> ProductRow | None:
+        """The product as of this event and, in the same transaction, the event's decision and status.
+
+        None, with the event marked stale, when a newer event of the product already won.
+        """
+        with self.session() as s:
+            row = self._upsert_product(s, event)
+            inbound = s.get(InboundEvent, event.event_id)
+            if inbound is not None:
+                inbound.decision = decision
+                _set_status(inbound, "stale" if row is None else status)
+                s.add(inbound)
+            try:
+                s.commit()
+            except IntegrityError:  # a concurrent first insert of the same product
+                s.rollback()
+                return self.ingest_product(event, decision=decision, status=status)
+            return row
+
+    @staticmethod
+    def _upsert_product(s: Session, event: ProductEvent) -> ProductRow | None:
+        product = event.product()
+        occurred = _utc(event.occurred_at)
+        row = s.exec(
+            select(ProductRow).where(ProductRow.shop_id == event.shop_id, ProductRow.product_id == product.product_id)
+        ).first()
+        if row is not None and row.last_event_id == event.event_id:
+            return row
+        if row is not None and _utc(row.occurred_at) > occurred:
+            return None
+        if row is None:
+            row = ProductRow(shop_id=event.shop_id, product_id=product.product_id, occurred_at=occurred,
+                             locale=product.locale, title=product.title, category=product.category,
+                             data={}, last_event_id=event.event_id)
+        row.locale, row.title, row.category = product.locale, product.title, product.category
+        row.data = product.model_dump(mode="json")
+        row.last_event_id = event.event_id
+        row.occurred_at = occurred
+        row.updated_at = utcnow()
+        s.add(row)
+        return row
 
     def get_product(self, shop_id: str, product_id: str) -> ProductRow | None:
         with self.session() as s:
@@ -299,6 +338,7 @@ class Store:
             s.add_all(rows)
             try:
                 s.commit()
+                return sorted(rows, key=lambda r: r.idx)  # as stored, ids included (expire_on_commit is off)
             except IntegrityError:
                 s.rollback()
         return self.candidates(rows[0].event_id, rows[0].locale)
@@ -331,7 +371,7 @@ class Store:
         Versions count per (product, locale) across audiences, so a version
         number names one text whatever audience it was written for.
         """
-        for _ in range(5):
+        for attempt in range(PUBLISH_ATTEMPTS):
             with self.session() as s:
                 existing = s.exec(
                     select(PublishedDescription).where(
@@ -359,6 +399,7 @@ class Store:
                     return row
                 except IntegrityError:  # a concurrent publish took this version number
                     s.rollback()
+            time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # spread the racers out before the next try  # spread the racers out before the next try
         raise RuntimeError(f"could not allocate a version for {shop_id}/{product_id}/{locale} (audience "
                            f"{audience!r}); a database created before per-audience publishing keeps one text per "
                            "event and locale: recreate its published_descriptions and review_queue unique keys")
@@ -690,13 +731,27 @@ class Store:
     # ---- bookkeeping --------------------------------------------------------------
 
     def record_stage(self, event_id: str, locale: str, stage: str, seconds: float, attempts: int, worker: str) -> None:
+        """One statement per stage run (an upsert on (event, locale, stage)): every task of every event writes one."""
+        values = {"event_id": event_id, "locale": locale, "stage": stage, "seconds": seconds, "attempts": attempts,
+                  "worker": worker, "finished_at": utcnow()}
+        insert = _dialect_insert(self.engine)
+        if insert is None:
+            return self._record_stage_orm(values)
+        statement = insert(StageRun).values(**values)
+        statement = statement.on_conflict_do_update(
+            index_elements=["event_id", "locale", "stage"],
+            set_={k: statement.excluded[k] for k in ("seconds", "attempts", "worker", "finished_at")})
+        with self.engine.begin() as conn:
+            conn.execute(statement)
+
+    def _record_stage_orm(self, values: dict[str, Any]) -> None:
         with self.session() as s:
-            row = s.exec(
-                select(StageRun).where(StageRun.event_id == event_id, StageRun.locale == locale, StageRun.stage == stage)
-            ).first()
-            if row is None:
-                row = StageRun(event_id=event_id, locale=locale, stage=stage, seconds=seconds)
-            row.seconds, row.attempts, row.worker, row.finished_at = seconds, attempts, worker, utcnow()
+            row = s.exec(select(StageRun).where(StageRun.event_id == values["event_id"],
+                                                StageRun.locale == values["locale"],
+                                                StageRun.stage == values["stage"])).first()
+            row = row or StageRun(**values)
+            for key, value in values.items():
+                setattr(row, key, value)
             s.add(row)
             try:
                 s.commit()

@@ -49,6 +49,7 @@ def test_publish_is_once_per_event_and_locale_and_versions_increase(store):
 
 
 def test_concurrent_publishes_get_distinct_versions(store):
+    """Twelve racers for one (product, locale): the last to commit lost to each of the others first."""
     results: list[int] = []
 
     def publish(i: int) -> None:
@@ -56,12 +57,12 @@ def test_concurrent_publishes_get_distinct_versions(store):
                             scores={}, candidate_id=None)
         results.append(row.version)
 
-    threads = [threading.Thread(target=publish, args=(i,)) for i in range(6)]
+    threads = [threading.Thread(target=publish, args=(i,)) for i in range(12)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(results) == [1, 2, 3, 4, 5, 6]
+    assert sorted(results) == list(range(1, 13))
 
 
 def test_candidate_set_is_inserted_once(store):
@@ -157,3 +158,40 @@ def test_two_copies_ingested_at_the_same_moment_still_count_once(store):
         s.commit()
     counted = [r.review_id for r, _ in store.product_sentiments("shop-test", product)]
     assert counted == [first.review_id]
+
+
+def test_a_stage_run_again_keeps_one_row_with_its_latest_timing(store):
+    store.record_stage("evt-stage", "en-US", "dedup", 0.5, 1, "cpu@a")
+    store.record_stage("evt-stage", "en-US", "dedup", 0.25, 2, "cpu@b")  # the retry that finished
+    store.record_stage("evt-stage", "zh-CN", "dedup", 0.75, 1, "cpu@a")
+    assert store.stage_timings(["evt-stage"]) == {("evt-stage", "en-US"): {"dedup": 0.25},
+                                                  ("evt-stage", "zh-CN"): {"dedup": 0.75}}
+    from sqlmodel import select
+
+    from schemas.tables import StageRun
+
+    with store.session() as s:
+        rows = list(s.exec(select(StageRun).where(StageRun.event_id == "evt-stage", StageRun.locale == "en-US")))
+    assert [(r.attempts, r.worker) for r in rows] == [(2, "cpu@b")]
+
+
+def test_ingest_stores_the_product_with_the_events_decision_and_status_in_one_step(store):
+    raw = product_event(event_type="product.updated", occurred_at="2026-11-02T00:00:00Z", title="New")
+    event = parse_event(raw)
+    store.record_inbound(event, raw, "api")
+    assert store.inbound_decision(event.event_id) is None
+    decision = {"cause": "new_product", "reason": "new product", "regenerate": ["en-US"]}
+    assert store.ingest_product(event, decision=decision, status="processing").title == "New"
+    row = store.get_inbound(event.event_id)
+    assert (row.decision, row.status, row.finished_at) == (decision, "processing", None)
+    assert store.inbound_decision(event.event_id) == decision
+    assert store.ingest_product(event, decision=decision, status="processing").title == "New"  # redelivered
+
+    older_raw = product_event(product_id=event.product_id, event_type="product.updated",
+                              occurred_at="2026-11-01T00:00:00Z", title="Old")
+    older = parse_event(older_raw)
+    store.record_inbound(older, older_raw, "api")
+    assert store.ingest_product(older, decision={"regenerate": []}, status="kept") is None
+    stale = store.get_inbound(older.event_id)
+    assert stale.status == "stale" and stale.finished_at is not None
+    assert store.get_product(event.shop_id, event.product_id).title == "New"

@@ -213,6 +213,8 @@ def test_descflow_flower_refuses_to_start_without_credentials(monkeypatch, tmp_p
     monkeypatch.chdir(tmp_path)  # no .env from the checkout
     started: list[list[str]] = []
     monkeypatch.setattr(cli.os, "execv", lambda path, argv: started.append(argv))
+    asked: list[bool] = []  # the broadcast that turns the workers' task events on, just before Flower starts
+    monkeypatch.setattr(cli, "_enable_task_events", lambda: asked.append(not started))
     result = CliRunner().invoke(cli.app, ["flower"])
     assert result.exit_code == 2 and "Flower needs credentials" in result.output and not started
     monkeypatch.setenv("DESCFLOW_FLOWER_USER", "ops")
@@ -222,7 +224,7 @@ def test_descflow_flower_refuses_to_start_without_credentials(monkeypatch, tmp_p
     monkeypatch.setenv("DESCFLOW_FLOWER_PASSWORD", "fl0wer-pw")
     monkeypatch.setenv("FLOWER_BASIC_AUTH", "")  # so that the value the command sets is undone afterwards
     result = CliRunner().invoke(cli.app, ["flower"])
-    assert result.exit_code == 0 and len(started) == 1
+    assert result.exit_code == 0 and len(started) == 1 and asked == [True]
     assert cli.os.environ["FLOWER_BASIC_AUTH"] == "ops:fl0wer-pw"
     assert not any("fl0wer-pw" in arg for arg in started[0]), "the password must not be on the command line"
     get_settings.cache_clear()

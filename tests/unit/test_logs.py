@@ -13,6 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from tests.factories import product_event
 from workers import logs
 
 
@@ -131,11 +132,11 @@ def test_the_stage_decorator_binds_the_journey_for_the_stage_body(monkeypatch, c
     from workers import pipeline
 
     rows: list[tuple] = []
-    payloads = {"e-7": {"product_id": "p-7"}}
+    payloads = {"e-7": product_event(event_id="e-7", product_id="p-7")}
     monkeypatch.setattr(pipeline, "get_runtime", lambda: SimpleNamespace(store=SimpleNamespace(
-        record_stage=lambda *a: rows.append(a),
+        url="sqlite://", record_stage=lambda *a: rows.append(a),
         get_inbound=lambda event_id: SimpleNamespace(payload=payloads[event_id]) if event_id in payloads else None)))
-    pipeline._cached_product_id.cache_clear()
+    pipeline._stored_event.cache_clear()
     logs.configure("json", "INFO", stream=captured)
 
     @pipeline.stage("correct")
@@ -152,7 +153,7 @@ def test_the_stage_decorator_binds_the_journey_for_the_stage_body(monkeypatch, c
     assert logs.current() == {}
     # An event that is not (yet) recorded: the stage still runs; its lines just lack the product.
     assert "product_id" not in body(task, "e-missing", "de-DE")
-    payloads["e-missing"] = {"product_id": "p-late"}  # recorded later: looked up again, not cached as missing
+    payloads["e-missing"] = product_event(event_id="e-missing", product_id="p-late")  # recorded later: looked up again, not cached as missing
     assert body(task, "e-missing", "de-DE")["product_id"] == "p-late"
 
 

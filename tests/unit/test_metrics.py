@@ -155,3 +155,26 @@ def test_model_cpu_counts_the_thread_cpu_inside_the_block_not_its_waiting(tmp_pa
     """, tmp_path)
     got = samples(result)[("descflow_model_cpu_seconds_total", (("model", "embedding"),))]
     assert 0.2 <= got < 0.45
+
+
+def test_engine_cpu_leaves_out_the_model_cpu_counted_inside_it(tmp_path):
+    result = run_script("""
+        import json, time, httpx
+        from workers import metrics
+
+        def spin(seconds):
+            end = time.thread_time() + seconds
+            while time.thread_time() < end:
+                pass
+
+        ep = metrics.serve(0, "127.0.0.1", node="gpu-t@h", multiprocess=False)
+        with metrics.engine_cpu("rank"):
+            spin(0.2)
+            with metrics.model_cpu("embedding"):  # ranking asked for an embedding: the model's, not rank's
+                spin(0.3)
+            time.sleep(0.3)  # waiting is neither
+        print(json.dumps(httpx.get(ep.url).text))
+    """, tmp_path)
+    got = samples(result)
+    assert 0.3 <= got[("descflow_model_cpu_seconds_total", (("model", "embedding"),))] < 0.5
+    assert 0.2 <= got[("descflow_engine_cpu_seconds_total", (("engine", "rank"),))] < 0.3
