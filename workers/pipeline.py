@@ -740,7 +740,19 @@ def _warm_in_process(sender: Any = None, **_: Any) -> None:
     pool = getattr(getattr(sender, "controller", None), "pool_cls", None)
     if _consumes_gpu() and "prefork" not in str(pool).lower():
         get_runtime().batcher  # noqa: B018 - solo/threads: this process runs the tasks; loads the model once
+        _warm_ranking(get_runtime())
         _start_recovery_sweeps()
+
+
+def _warm_ranking(rt: Any) -> None:
+    """What ranking loads on first use (the audience fit's embedding model, the Chinese word segmenter), loaded
+    before the first task: a second or so that would otherwise fall on the first product ranked."""
+    from workers.gpu.audience import warm
+
+    warm()
+    paraphrase = rt.dedup.paraphrase
+    if paraphrase is not None:
+        paraphrase.embedder.load()
 
 
 def _start_recovery_sweeps() -> None:

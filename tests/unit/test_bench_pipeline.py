@@ -23,3 +23,14 @@ def test_consecutive_runs_take_distinct_valid_products_beyond_the_sample_catalog
 def test_asking_for_more_products_than_the_bench_has_says_so():
     with pytest.raises(ValueError, match="products asked for"):
         product_events("x", 10, start=10**6)
+
+
+def test_the_warm_up_covers_both_locales_with_products_no_timed_run_takes():
+    from bench.pipeline import warm_events
+
+    first, second = warm_events("w"), warm_events("w2", round_=1)
+    for warm in (first, second):
+        assert sorted(e["locale"][:2] for e in warm) == ["en", "en", "zh", "zh"]
+    timed = {e["title"] for e in product_events("t", 600)}
+    assert not timed & {e["title"] for e in first + second}
+    assert not {e["title"] for e in first} & {e["title"] for e in second}

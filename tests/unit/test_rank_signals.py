@@ -255,3 +255,30 @@ def test_audience_fit_takes_vectors_from_a_shared_encoder_without_loading_a_mode
     assert [f.method for f in fits] == ["embedding", "embedding"]
     assert asked[0] == ["A trail-ready tent for hikers.", "A tent."]
     assert scorer._embedder is None  # the model was never loaded here
+
+
+def test_the_gpu_worker_loads_what_ranking_needs_before_its_first_task():
+    """The embedding model and the Chinese word segmenter took about a second of the first ranked product's time."""
+    from types import SimpleNamespace
+
+    import jieba
+
+    from workers import pipeline
+    from workers.cpu.paraphrase import Embedder
+
+    embedder = Embedder()
+    pipeline._warm_ranking(SimpleNamespace(dedup=SimpleNamespace(paraphrase=SimpleNamespace(embedder=embedder))))
+    assert embedder._model is not None and jieba.dt.initialized
+    pipeline._warm_ranking(SimpleNamespace(dedup=SimpleNamespace(paraphrase=None)))  # paraphrase check off: no model
+
+
+def test_warming_the_segmenter_writes_nothing_outside_the_log_format():
+    """jieba's own stderr handler printed plain lines into a worker's JSON log."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run([sys.executable, "-c", "from workers.gpu.audience import warm; warm()"],
+                          cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=120,
+                          check=True)
+    assert done.stderr == "" and done.stdout == ""

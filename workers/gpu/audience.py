@@ -108,15 +108,29 @@ def description(audience: str) -> str:
     return aud.description if aud else f"Products chosen for {audience.strip()}: what {audience.strip()} need."
 
 
+def _jieba() -> Any:
+    """jieba, its lines through the worker's own log format: it comes with a stderr handler of its own, whose
+    plain lines (debug notes on loading its dictionary) would break a JSON log."""
+    import jieba
+
+    jieba.default_logger.handlers.clear()
+    jieba.setLogLevel(logging.WARNING)
+    return jieba
+
+
+def warm() -> None:
+    """Load the Chinese word segmenter's dictionary now: about half a second that would otherwise fall on the
+    first Chinese product written for an audience descflow does not know."""
+    _jieba().initialize()
+
+
 @lru_cache(maxsize=1024)
 def keywords_zh(audience: str) -> tuple[str, ...]:
     """Chinese words that show a text is written for the audience; an unknown one by its own words."""
     aud = known(audience)
     if aud:
         return aud.keywords_zh
-    import jieba
-
-    words = [w for w in jieba.lcut(audience.strip()) if len(w) >= 2]
+    words = [w for w in _jieba().lcut(audience.strip()) if len(w) >= 2]
     return tuple(dict.fromkeys([audience.strip(), *words]))
 
 
