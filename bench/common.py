@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
+import psutil
 from rich.console import Console
 from rich.table import Table
 
@@ -79,3 +80,24 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[obje
     for row in rows:
         table.add_row(*("—" if cell is None else str(cell) for cell in row))
     console.print(table)
+
+
+def process_tree(pid: int) -> list[psutil.Process]:
+    """The process and all its descendants (empty once it is gone)."""
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds so far of a process tree, children that were waited for included."""
+    total = 0.0
+    for p in process_tree(pid):
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system + t.children_user + t.children_system
+        except psutil.NoSuchProcess:
+            pass
+    return total

@@ -45,7 +45,7 @@ from typing import Any
 
 import psutil
 
-from bench.common import console, load_average, machine_info, print_table, write_results
+from bench.common import console, load_average, machine_info, print_table, process_tree, tree_cpu, write_results
 
 SAMPLES = Path(__file__).resolve().parents[1] / "producers" / "samples"
 
@@ -158,31 +158,12 @@ def bare(model: str, events: list[dict[str, Any]], batch: int, candidates: int, 
 # ---- processes: memory and CPU --------------------------------------------------------------
 
 
-def _tree(pid: int) -> list[psutil.Process]:
-    try:
-        root = psutil.Process(pid)
-        return [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return []
-
-
 def _free_port() -> int:
     import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def tree_cpu(pid: int) -> float:
-    total = 0.0
-    for p in _tree(pid):
-        try:
-            t = p.cpu_times()
-            total += t.user + t.system + t.children_user + t.children_system
-        except psutil.NoSuchProcess:
-            pass
-    return total
 
 
 @dataclass
@@ -207,7 +188,7 @@ class MemoryWatch:
         while not self._stop.wait(self.interval):
             for kind, pid in self.pids().items():
                 rss = []
-                for p in _tree(pid):
+                for p in process_tree(pid):
                     try:
                         rss.append(p.memory_info().rss)
                     except psutil.NoSuchProcess:

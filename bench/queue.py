@@ -36,7 +36,7 @@ from typing import Any
 import redis
 from celery import Celery
 
-from bench.common import console, load_average, machine_info, print_table, write_results
+from bench.common import console, load_average, machine_info, print_table, tree_cpu, write_results
 from schemas.settings import get_settings
 
 PREFIX = "descflow:bench:"
@@ -129,22 +129,6 @@ def _raw_workers(url: str, procs: int, reliable: bool) -> list[subprocess.Popen[
 # ---- the measurements ----------------------------------------------------------------------
 
 
-def _tree_cpu(pids: list[int]) -> float:
-    """CPU seconds so far of these processes and their children."""
-    import psutil
-
-    total = 0.0
-    for pid in pids:
-        try:
-            root = psutil.Process(pid)
-            for p in [root, *root.children(recursive=True)]:
-                t = p.cpu_times()
-                total += t.user + t.system
-        except psutil.NoSuchProcess:
-            pass
-    return total
-
-
 def measure(kind: str, send: Any, client: redis.Redis, tasks: int, round_trips: int,
             pids: list[int] | None = None) -> dict[str, Any]:
     """Round trips one at a time, then a burst of `tasks` until the counter says all ran.
@@ -163,7 +147,7 @@ def measure(kind: str, send: Any, client: redis.Redis, tasks: int, round_trips: 
             raise RuntimeError(f"{kind}: no reply within 30 s")
         rtts.append(time.perf_counter() - started)
     client.delete(COUNTER)
-    workers_cpu, sender_cpu = _tree_cpu(pids or []), time.thread_time()
+    workers_cpu, sender_cpu = sum(map(tree_cpu, pids or [])), time.thread_time()
     started = time.perf_counter()
     for n in range(tasks):
         send({"n": n})
@@ -174,7 +158,7 @@ def measure(kind: str, send: Any, client: redis.Redis, tasks: int, round_trips: 
             raise RuntimeError(f"{kind}: only {client.get(COUNTER)} of {tasks} ran within 300 s")
         time.sleep(0.002)
     seconds = time.perf_counter() - started
-    cpu = _tree_cpu(pids or []) - workers_cpu + time.thread_time() - sender_cpu
+    cpu = sum(map(tree_cpu, pids or [])) - workers_cpu + time.thread_time() - sender_cpu
     rtts.sort()
     return {"kind": kind, "tasks": tasks, "seconds": seconds, "per_s": tasks / seconds,
             "cpu_ms_per_task": 1000 * cpu / tasks if pids else None,

@@ -200,7 +200,7 @@ def ingest(self: Task, event_id: str) -> list[str]:
     plan = _update_plan(event)  # before the upsert: it compares with the product as stored until now
     status = "processing" if plan.regenerate else "kept"
     # The product, the decision and the status in one transaction: a redelivery finds all three or none.
-    row = store.ingest_product(event, decision=plan.model_dump(mode="json"), status=status)
+    row = store.upsert_product(event, decision=plan.model_dump(mode="json"), status=status)
     if row is None:
         log.info("event %s is older than the stored product %s: skipped", event_id, event.product_id)
         return []

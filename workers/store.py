@@ -125,14 +125,11 @@ def _set_status(row: InboundEvent, status: str) -> None:
 
 
 def _dialect_insert(engine: Engine) -> Any:
-    """The dialect's INSERT with ON CONFLICT (SQLite, PostgreSQL); None for a database without one here."""
-    name = engine.dialect.name
-    if name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    elif name == "postgresql":
+    """The dialect's INSERT with ON CONFLICT: descflow runs on SQLite and PostgreSQL."""
+    if engine.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
-        return None
+        from sqlalchemy.dialects.sqlite import insert
     return insert
 
 
@@ -253,27 +250,16 @@ class Store:
 
     # ---- products -----------------------------------------------------------------
 
-    def upsert_product(self, event: ProductEvent) -> ProductRow | None:
-        """Store the product as of this event; None when a newer event already won."""
-        with self.session() as s:
-            row = self._upsert_product(s, event)
-            if row is None:
-                return None
-            try:
-                s.commit()
-            except IntegrityError:  # a concurrent first insert of the same product
-                s.rollback()
-                return self.upsert_product(event)
-            return row
+    def upsert_product(self, event: ProductEvent, *, decision: dict[str, Any] | None = None,
+                       status: str | None = None) -> ProductRow | None:
+        """Store the product as of this event; None when a newer event already won.
 
-    def ingest_product(self, event: ProductEvent, *, decision: dict[str, Any], status: str) -> ProductRow | None:
-        """The product as of this event and, in the same transaction, the event's decision and status.
-
-        None, with the event marked stale, when a newer event of the product already won.
+        With a status (ingest), the event's row gets its decision and status in the
+        same transaction, "stale" when a newer event won: a redelivery finds all or none.
         """
         with self.session() as s:
-            row = self._upsert_product(s, event)
-            inbound = s.get(InboundEvent, event.event_id)
+            row = self._product_as_of(s, event)
+            inbound = s.get(InboundEvent, event.event_id) if status is not None else None
             if inbound is not None:
                 inbound.decision = decision
                 _set_status(inbound, "stale" if row is None else status)
@@ -282,11 +268,12 @@ class Store:
                 s.commit()
             except IntegrityError:  # a concurrent first insert of the same product
                 s.rollback()
-                return self.ingest_product(event, decision=decision, status=status)
+                return self.upsert_product(event, decision=decision, status=status)
             return row
 
     @staticmethod
-    def _upsert_product(s: Session, event: ProductEvent) -> ProductRow | None:
+    def _product_as_of(s: Session, event: ProductEvent) -> ProductRow | None:
+        """The product row as of this event, staged in the session (not committed); None if a newer event won."""
         product = event.product()
         occurred = _utc(event.occurred_at)
         row = s.exec(
@@ -399,7 +386,7 @@ class Store:
                     return row
                 except IntegrityError:  # a concurrent publish took this version number
                     s.rollback()
-            time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # spread the racers out before the next try  # spread the racers out before the next try
+            time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # spread the racers out before the next try
         raise RuntimeError(f"could not allocate a version for {shop_id}/{product_id}/{locale} (audience "
                            f"{audience!r}); a database created before per-audience publishing keeps one text per "
                            "event and locale: recreate its published_descriptions and review_queue unique keys")
@@ -734,29 +721,12 @@ class Store:
         """One statement per stage run (an upsert on (event, locale, stage)): every task of every event writes one."""
         values = {"event_id": event_id, "locale": locale, "stage": stage, "seconds": seconds, "attempts": attempts,
                   "worker": worker, "finished_at": utcnow()}
-        insert = _dialect_insert(self.engine)
-        if insert is None:
-            return self._record_stage_orm(values)
-        statement = insert(StageRun).values(**values)
+        statement = _dialect_insert(self.engine)(StageRun).values(**values)
         statement = statement.on_conflict_do_update(
             index_elements=["event_id", "locale", "stage"],
             set_={k: statement.excluded[k] for k in ("seconds", "attempts", "worker", "finished_at")})
         with self.engine.begin() as conn:
             conn.execute(statement)
-
-    def _record_stage_orm(self, values: dict[str, Any]) -> None:
-        with self.session() as s:
-            row = s.exec(select(StageRun).where(StageRun.event_id == values["event_id"],
-                                                StageRun.locale == values["locale"],
-                                                StageRun.stage == values["stage"])).first()
-            row = row or StageRun(**values)
-            for key, value in values.items():
-                setattr(row, key, value)
-            s.add(row)
-            try:
-                s.commit()
-            except IntegrityError:
-                s.rollback()
 
     def stage_timings(self, event_ids: Sequence[str]) -> dict[tuple[str, str], dict[str, float]]:
         out: dict[tuple[str, str], dict[str, float]] = {}

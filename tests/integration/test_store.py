@@ -181,17 +181,17 @@ def test_ingest_stores_the_product_with_the_events_decision_and_status_in_one_st
     store.record_inbound(event, raw, "api")
     assert store.inbound_decision(event.event_id) is None
     decision = {"cause": "new_product", "reason": "new product", "regenerate": ["en-US"]}
-    assert store.ingest_product(event, decision=decision, status="processing").title == "New"
+    assert store.upsert_product(event, decision=decision, status="processing").title == "New"
     row = store.get_inbound(event.event_id)
     assert (row.decision, row.status, row.finished_at) == (decision, "processing", None)
     assert store.inbound_decision(event.event_id) == decision
-    assert store.ingest_product(event, decision=decision, status="processing").title == "New"  # redelivered
+    assert store.upsert_product(event, decision=decision, status="processing").title == "New"  # redelivered
 
     older_raw = product_event(product_id=event.product_id, event_type="product.updated",
                               occurred_at="2026-11-01T00:00:00Z", title="Old")
     older = parse_event(older_raw)
     store.record_inbound(older, older_raw, "api")
-    assert store.ingest_product(older, decision={"regenerate": []}, status="kept") is None
+    assert store.upsert_product(older, decision={"regenerate": []}, status="kept") is None
     stale = store.get_inbound(older.event_id)
     assert stale.status == "stale" and stale.finished_at is not None
     assert store.get_product(event.shop_id, event.product_id).title == "New"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -108,6 +108,7 @@ def description(audience: str) -> str:
     return aud.description if aud else f"Products chosen for {audience.strip()}: what {audience.strip()} need."
 
 
+@cache
 def _jieba() -> Any:
     """jieba, its lines through the worker's own log format: it comes with a stderr handler of its own, whose
     plain lines (debug notes on loading its dictionary) would break a JSON log."""
