@@ -40,10 +40,10 @@ def test_rows_sharing_a_prompt_read_it_once_and_write_what_they_write_alone(tiny
     gen = Generator(str(tiny_model), "cpu")
     requests = _candidates(gen)
     enc = gen._encode([r.prompt for r in requests], 40)
-    assert gen._shared_prompt_cache([r.prompt for r in requests], enc) is not None  # 12 rows, 3 prompts
+    assert gen._shared_prompt_cache([r.prompt for r in requests], enc, 40) is not None  # 12 rows, 3 prompts
     distinct = enc["input_ids"][[0, 4, 8]], enc["attention_mask"][[0, 4, 8]]
     assert gen._shared_prompt_cache([requests[i].prompt for i in (0, 4, 8)],
-                                    {"input_ids": distinct[0], "attention_mask": distinct[1]}) is None
+                                    {"input_ids": distinct[0], "attention_mask": distinct[1]}, 40) is None
     together = gen.generate(requests, max_new_tokens=40, batch_size=12)
     alone = [gen.generate([r], max_new_tokens=40, batch_size=1)[0] for r in requests]
     assert [o.text for o in together] == [o.text for o in alone]

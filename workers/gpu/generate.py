@@ -32,7 +32,7 @@ from transformers import (
 
 from schemas.events import Product
 from workers.gpu import prompt as prompts
-from workers.gpu import slots
+from workers.gpu import shared_prefix, slots
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +151,8 @@ class Generator:
         loader = AutoModelForSeq2SeqLM if self.is_seq2seq else AutoModelForCausalLM
         self.model = loader.from_pretrained(model_ref, dtype=dtype, local_files_only=local_only)
         self.model.to(self.device).eval()
+        # Rows continuing one prompt read its keys and values once per step (workers/gpu/shared_prefix.py).
+        self.shares_prefix = not self.is_seq2seq and shared_prefix.install(self.model)
         self.tokenizer = AutoTokenizer.from_pretrained(model_ref, local_files_only=local_only)
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
@@ -276,7 +278,7 @@ class Generator:
         special = torch.tensor(sorted(set(self.tokenizer.all_special_ids)), device=device)
         processors = self._processors(requests, enc)
         positions = (mask.long().cumsum(-1) - 1).clamp(min=0)  # as `generate` numbers left-padded rows
-        cache = self._shared_prompt_cache([r.prompt for r in requests], enc)
+        cache = self._shared_prompt_cache([r.prompt for r in requests], enc, max_new_tokens)
         feed, pos = (ids[:, -1:], positions[:, -1:]) if cache is not None else (ids, positions)
         new = torch.full((n, max_new_tokens), pad, dtype=torch.long, device=device)
         logprob_sum = torch.zeros(n, dtype=torch.float64, device=device)
@@ -285,43 +287,47 @@ class Generator:
         done = torch.zeros(n, dtype=torch.bool, device=device)
         seq, steps = ids, 0
         keep_logits = {"logits_to_keep": 1} if self._keeps_logits else {}
-        for step in range(max_new_tokens):
-            out = self.model(input_ids=feed, attention_mask=mask, position_ids=pos, cache=cache, use_cache=True,
-                             **keep_logits)
-            cache = out.cache if step else _with_room(out.cache, max_new_tokens)
-            logits = out.logits[:, -1, :].float()
-            scores = logits.clone()
-            for processor in processors:
-                scores = processor(seq, scores)
-            token = torch.where(done, pad, scores.argmax(dim=-1))
-            counted = ~done & ~torch.isin(token, special)
-            picked = torch.log_softmax(logits, dim=-1).gather(1, token.unsqueeze(1)).squeeze(1)
-            logprob_sum[rows] += torch.where(counted, picked, 0.0).double()
-            text_tokens[rows] += counted.long()
-            new[rows, step] = token
-            steps = step + 1
-            done = done | torch.isin(token, stop)
-            if bool(done.all()):
-                break
-            seq = torch.cat([seq, token.unsqueeze(1)], dim=1)
-            mask = torch.cat([mask, mask.new_ones((mask.shape[0], 1))], dim=1)
-            feed, pos = token.unsqueeze(1), pos[:, -1:] + 1
-            if steps % DROP_EVERY == 0 and bool(done.any()):
-                keep = (~done).nonzero().squeeze(1)
-                cache.batch_select_indices(keep)
-                seq, mask, feed, pos, done, rows = seq[keep], mask[keep], feed[keep], pos[keep], done[keep], rows[keep]
-                processors = [_select_rows(p, keep) for p in processors]
+        with shared_prefix.decoding(cache):  # the attention reads the prompts once for all their rows
+            for step in range(max_new_tokens):
+                out = self.model(input_ids=feed, attention_mask=mask, position_ids=pos, cache=cache, use_cache=True,
+                                 **keep_logits)
+                cache = out.cache if step else _with_room(out.cache, max_new_tokens)
+                logits = out.logits[:, -1, :].float()
+                scores = logits.clone()
+                for processor in processors:
+                    scores = processor(seq, scores)
+                token = torch.where(done, pad, scores.argmax(dim=-1))
+                counted = ~done & ~torch.isin(token, special)
+                picked = torch.log_softmax(logits, dim=-1).gather(1, token.unsqueeze(1)).squeeze(1)
+                logprob_sum[rows] += torch.where(counted, picked, 0.0).double()
+                text_tokens[rows] += counted.long()
+                new[rows, step] = token
+                steps = step + 1
+                done = done | torch.isin(token, stop)
+                if bool(done.all()):
+                    break
+                seq = torch.cat([seq, token.unsqueeze(1)], dim=1)
+                mask = torch.cat([mask, mask.new_ones((mask.shape[0], 1))], dim=1)
+                feed, pos = token.unsqueeze(1), pos[:, -1:] + 1
+                if steps % DROP_EVERY == 0 and bool(done.any()):
+                    keep = (~done).nonzero().squeeze(1)
+                    cache.batch_select_indices(keep)
+                    seq, mask, feed, pos, done, rows = seq[keep], mask[keep], feed[keep], pos[keep], done[keep], rows[keep]
+                    processors = [_select_rows(p, keep) for p in processors]
         means = (logprob_sum / text_tokens.clamp(min=1)).tolist()
         return new[:, :steps], [float(m) if int(c) else None for m, c in zip(means, text_tokens.tolist())]
 
-    def _shared_prompt_cache(self, prompts_: Sequence[str], enc: dict[str, torch.Tensor]) -> Any:
-        """The prompt read once per distinct prompt, its cache copied to every row that shares it; None if none do.
+    def _shared_prompt_cache(self, prompts_: Sequence[str], enc: dict[str, torch.Tensor], room: int) -> Any:
+        """The prompt read once per distinct prompt, for every row that shares it; None if none do.
 
         A product's candidates all share one prompt, so a batch of 64 rows holds
         16 prompts: reading each prompt once cuts the prefill (most of a batch's
-        time for short descriptions) by the number of candidates. The last
-        prompt token is left for `generate`, whose first step then runs on the
-        rows' own copies.
+        time for short descriptions) by the number of candidates. Where the
+        model takes shared-prefix attention (workers/gpu/shared_prefix.py) the
+        prompt's keys and values stay one copy that every step reads once for
+        all its rows; elsewhere they are copied to each row. The last prompt
+        token is left for the first decoding step, which runs on the rows'
+        own cache with `room` positions reserved for what they write.
         """
         if self.is_seq2seq or enc["input_ids"].shape[1] < 2:
             return None
@@ -335,7 +341,10 @@ class Generator:
         positions = (mask.long().cumsum(-1) - 1).masked_fill(mask == 0, 0)  # as `generate` numbers left-padded rows
         cache = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True).cache
         slot = {p: i for i, p in enumerate(first)}
-        cache.batch_select_indices(torch.tensor([slot[p] for p in prompts_], device=self.device))
+        group = torch.tensor([slot[p] for p in prompts_], device=self.device)
+        if self.shares_prefix:  # each prompt kept once; the attention reads it once per step for all its rows
+            return shared_prefix.shared_prefix_cache(cache, group, mask, room)
+        cache.batch_select_indices(group)
         return cache
 
     def _slot_constraint(self, requests: Sequence[Request], enc: dict[str, torch.Tensor]) -> SlotConstraint:
