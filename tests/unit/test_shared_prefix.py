@@ -18,20 +18,22 @@ PROMPTS = [
 ROWS = [0, 1, 1, 2, 0, 1]  # groups of 2, 3 and 1 rows, interleaved; prompts of three lengths (left padding)
 
 
-@pytest.fixture(scope="module")
-def tiny_llama(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Grouped-query attention: 4 query heads over 2 key/value heads, and rotary positions."""
-    from transformers import LlamaConfig, LlamaForCausalLM
+@pytest.fixture(scope="module", params=["llama", "qwen2"])
+def tiny_gqa_model(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Grouped-query attention (4 query heads over 2 key/value heads) and rotary positions: Llama and Qwen2."""
+    from transformers import LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
 
     from workers.gpu.train import train_tokenizer
 
-    path = tmp_path_factory.mktemp("llama")
+    path = tmp_path_factory.mktemp(request.param)
     tokenizer = train_tokenizer(PROMPTS * 30, vocab_size=300)
     torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
-                         bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id)
-    LlamaForCausalLM(config).save_pretrained(path)
+    config_class, model_class = {"llama": (LlamaConfig, LlamaForCausalLM),
+                                 "qwen2": (Qwen2Config, Qwen2ForCausalLM)}[request.param]
+    config = config_class(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                          num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
+                          bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id)
+    model_class(config).save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path
 
@@ -75,8 +77,8 @@ def test_a_gpt2_house_model_reads_each_prompt_once_and_attends_as_over_whole_row
     _step_logits_against_whole_sequences(gen)
 
 
-def test_grouped_query_attention_with_rotary_positions_attends_as_over_whole_rows(tiny_llama):
-    gen = Generator(str(tiny_llama), "cpu")
+def test_grouped_query_attention_with_rotary_positions_attends_as_over_whole_rows(tiny_gqa_model):
+    gen = Generator(str(tiny_gqa_model), "cpu")
     assert gen.shares_prefix
     _step_logits_against_whole_sequences(gen)
 
@@ -125,3 +127,20 @@ def test_a_shared_prefix_cache_refuses_a_crop_rather_than_ignoring_it():
         layer.crop(-1)
     with pytest.raises(RuntimeError, match="room"):
         layer.update(torch.zeros(3, 2, 5, 4), torch.zeros(3, 2, 5, 4))
+
+
+def test_a_model_with_sliding_window_layers_keeps_its_own_attention():
+    """A window would drop the start of the prompt for late tokens; the shared-prefix attention reads all of it."""
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    from workers.gpu import shared_prefix
+
+    def model(**window):
+        config = Qwen2Config(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                             num_attention_heads=4, num_key_value_heads=2, attn_implementation="sdpa", **window)
+        return Qwen2ForCausalLM(config)
+
+    assert shared_prefix.install(model())
+    windowed = model(use_sliding_window=True, sliding_window=16, max_window_layers=0)
+    assert not shared_prefix.install(windowed)
+    assert windowed.config._attn_implementation == "sdpa"

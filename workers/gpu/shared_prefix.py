@@ -170,7 +170,12 @@ def install(model: Any) -> bool:
     own = getattr(config, "_attn_implementation", None)
     if own != "sdpa" or not getattr(model, "_supports_attention_backend", False):
         return False
-    if any(getattr(config, name, None) for name in ("sliding_window", "attn_logit_softcapping", "use_sliding_window")):
+    layer_types = getattr(config, "layer_types", None)
+    if layer_types is not None:
+        windowed = any(kind != "full_attention" for kind in layer_types)
+    else:
+        windowed = bool(getattr(config, "sliding_window", None))
+    if windowed or getattr(config, "attn_logit_softcapping", None):
         return False
     name = PREFIX + own
     if name not in ALL_ATTENTION_FUNCTIONS:
