@@ -193,3 +193,17 @@ def test_a_cache_with_reserved_room_refuses_a_crop_rather_than_ignoring_it():
         grown.crop(-1)
     with pytest.raises(RuntimeError, match="room for 5"):
         grown.update(torch.ones(2, 1, 2, 4), torch.ones(2, 1, 2, 4))
+
+
+def test_the_written_out_gelu_becomes_the_fused_kernel_with_the_same_logits(tiny_model):
+    from transformers import AutoModelForCausalLM
+    from transformers.activations import GELUTanh, NewGELUActivation
+
+    gen = Generator(str(tiny_model), "cpu")
+    kinds = {type(m) for m in gen.model.modules()}
+    assert GELUTanh in kinds and NewGELUActivation not in kinds
+    original = AutoModelForCausalLM.from_pretrained(str(tiny_model)).eval()
+    assert any(isinstance(m, NewGELUActivation) for m in original.modules())
+    ids = gen.tokenizer([PRODUCTS[0].title, PRODUCTS[1].title], return_tensors="pt", padding=True)
+    with torch.inference_mode():
+        torch.testing.assert_close(gen.model(**ids).logits, original(**ids).logits, atol=1e-4, rtol=1e-4)
