@@ -207,3 +207,16 @@ def test_the_written_out_gelu_becomes_the_fused_kernel_with_the_same_logits(tiny
     ids = gen.tokenizer([PRODUCTS[0].title, PRODUCTS[1].title], return_tensors="pt", padding=True)
     with torch.inference_mode():
         torch.testing.assert_close(gen.model(**ids).logits, original(**ids).logits, atol=1e-4, rtol=1e-4)
+
+
+def test_random_draws_taken_ahead_keep_each_candidate_independent_of_its_batch(tiny_model, monkeypatch):
+    """Draws come from each row's generator a chunk at a time; rows leaving mid-chunk take theirs with them."""
+    from workers.gpu import generate as module
+
+    monkeypatch.setattr(module, "DRAWS_AHEAD", 5)  # many chunk boundaries within one candidate
+    gen = Generator(str(tiny_model), "cpu")
+    requests = _candidates(gen)
+    together = gen.generate(requests, max_new_tokens=40, batch_size=12)
+    alone = [gen.generate([r], max_new_tokens=40, batch_size=1)[0] for r in requests]
+    assert [o.text for o in together] == [o.text for o in alone]
+    assert len({o.text for o in together if o.decoding.do_sample}) > 1  # sampled rows drew different tokens
