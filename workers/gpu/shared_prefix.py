@@ -124,8 +124,9 @@ class SharedPrefixLayer(DynamicLayer):
             return x.view(prompts, kv_heads, width, rep, n).transpose(1, 2).reshape(
                 prompts * width, kv_heads, rep, n)[self.slot]
 
-        shared = to_rows(to_groups(q) @ self.prefix_keys.transpose(-1, -2))  # (rows, kv, rep, prompt length)
-        shared = shared.masked_fill(~self.prefix_mask[self.group][:, None, None, :], float("-inf"))
+        shared = (to_groups(q) @ self.prefix_keys.transpose(-1, -2)).masked_fill(  # padding masked per prompt
+            ~self.prefix_mask[:, None, None, :], float("-inf"))
+        shared = to_rows(shared)  # (rows, kv, rep, prompt length)
         own = q @ self.keys.transpose(-1, -2)  # (rows, kv, rep, own tokens)
         weights = (torch.cat([shared, own], dim=-1) * scaling).softmax(dim=-1, dtype=torch.float32)
         weights = weights.to(query.dtype)
