@@ -1,6 +1,6 @@
 """Generation throughput by batch size: bare batched `generate`, and through the cross-task batcher.
 
-    python -m bench.batching [--batches 1,8,32,64] [--requests 128] [--max-new-tokens 60]
+    python -m bench.batching [--batches 1,8,32,64] [--requests 128] [--max-new-tokens 60] [--repeats 3]
 
 "bare" is one process calling Generator.generate on ready-made batches: the
 compute floor. Both kinds run the model in a thread with the gpu worker's
@@ -8,7 +8,8 @@ model-thread settings (workers.gpu.generate.tune_model_thread), so the
 difference between them is the batching alone. "batcher" is what a gpu worker does: many task threads, each
 submitting one product's candidates (greedy + sampled, as the pipeline asks),
 gathered by workers/gpu/batcher.py into model calls of up to the batch size.
-The speed-up column is against batch 1 of the same kind.
+The speed-up column is against batch 1 of the same kind. Each row is the
+median of `--repeats` runs (every run is kept in the JSON).
 """
 
 from __future__ import annotations
@@ -97,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-new-tokens", type=int, default=60)
     parser.add_argument("--candidates", type=int, default=4)
     parser.add_argument("--wait-ms", type=int, default=25)
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="runs of each row; the median is reported (a shared machine's noise moves single runs)")
     parser.add_argument("--model", default=None, help="default: DESCFLOW_GENERATOR_MODEL")
     parser.add_argument("--device", default=None)
     parser.add_argument("--out", default=None)
@@ -120,15 +123,19 @@ def main(argv: list[str] | None = None) -> int:
             for batch in batches:
                 status.update(f"{kind}, batch {batch}")
                 jobs = _requests(gen, products, args.requests, args.candidates)
-                r = (bare(gen, jobs, batch, args.max_new_tokens) if kind == "bare"
-                     else batched(gen, jobs, batch, args.max_new_tokens, args.wait_ms))
+                runs = [bare(gen, jobs, batch, args.max_new_tokens) if kind == "bare"
+                        else batched(gen, jobs, batch, args.max_new_tokens, args.wait_ms)
+                        for _ in range(args.repeats)]
+                r = sorted(runs, key=lambda run: run["per_s"])[len(runs) // 2]  # the median run
+                r["runs_per_s"] = [run["per_s"] for run in runs]
                 base.setdefault(kind, r["per_s"])
                 r.update(kind=kind, batch=batch, speedup=r["per_s"] / base[kind])
                 results.append(r)
                 rows.append([kind, batch, f"{r['per_s']:.1f}", f"{r['tokens_per_s']:.0f}", f"{r['speedup']:.1f}x",
                              f"{r.get('mean_batch', batch):.1f}", f"{r['seconds']:.1f}"])
     info = {**machine_info(), "model": gen.name, "parameters": sum(p.numel() for p in gen.model.parameters()),
-            "device": str(gen.device), "max_new_tokens": args.max_new_tokens, "candidates": args.candidates, "requests": args.requests, "wait_ms": args.wait_ms}
+            "device": str(gen.device), "max_new_tokens": args.max_new_tokens, "candidates": args.candidates,
+            "requests": args.requests, "wait_ms": args.wait_ms, "repeats": args.repeats}
     print_table(f"generation throughput ({gen.device}, {info['cores']} cores, {args.max_new_tokens} new tokens, "
                 f"load {info['load_average'][0]:.1f})",
                 ["kind", "batch", "descriptions/s", "tokens/s", "vs batch 1", "mean model call", "seconds"], rows)

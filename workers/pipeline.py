@@ -238,7 +238,7 @@ def _update_plan(event: ProductEvent) -> Any:
 @stage("generate")
 def generate(self: Task, event_id: str, locale: str) -> int:
     rt = get_runtime()
-    if rt.store.candidates(event_id, locale):
+    if rt.store.has_candidates(event_id, locale):
         return 0
     event = _product_event(event_id)
     product = rt.store.product_model(event.shop_id, event.product_id) or event.product()

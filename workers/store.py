@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -118,9 +119,12 @@ def add_missing_columns(engine: Engine) -> list[str]:
     return added
 
 
+FINISHED = frozenset({"done", "stale", "failed", "kept"})  # an event's statuses that stamp finished_at
+
+
 def _set_status(row: InboundEvent, status: str) -> None:
     row.status = status
-    if status in {"done", "stale", "failed", "kept"}:
+    if status in FINISHED:
         row.finished_at = utcnow()
 
 
@@ -207,15 +211,14 @@ class Store:
             s.commit()
 
     def set_inbound(self, event_id: str, *, status: str, task_id: str | None = None) -> None:
-        with self.session() as s:
-            row = s.get(InboundEvent, event_id)
-            if row is None:
-                return
-            _set_status(row, status)
-            if task_id is not None:
-                row.task_id = task_id
-            s.add(row)
-            s.commit()
+        """One UPDATE, no read first (stages call it for every event); an unknown event changes nothing."""
+        values: dict[str, Any] = {"status": status}
+        if status in FINISHED:
+            values["finished_at"] = utcnow()
+        if task_id is not None:
+            values["task_id"] = task_id
+        with self.engine.begin() as conn:
+            conn.execute(update(InboundEvent).where(InboundEvent.event_id == event_id).values(**values))
 
     def inbound_decision(self, event_id: str) -> dict[str, Any] | None:
         """What ingest decided for an event (workers.changes.UpdatePlan), if it did: read fresh, never cached."""
@@ -302,10 +305,21 @@ class Store:
             ).first()
 
     def product_model(self, shop_id: str, product_id: str) -> Product | None:
-        row = self.get_product(shop_id, product_id)
-        return None if row is None else Product.model_validate(row.data)
+        """The stored product as the events describe it: its one JSON column, read without the ORM (four stages
+        of every event read it)."""
+        with self.engine.connect() as conn:
+            data = conn.execute(select(ProductRow.data).where(
+                ProductRow.shop_id == shop_id, ProductRow.product_id == product_id)).scalar()
+        return None if data is None else Product.model_validate(data)
 
     # ---- candidates ---------------------------------------------------------------
+
+    def has_candidates(self, event_id: str, locale: str) -> bool:
+        """Whether generation already stored this (event, locale)'s candidates: one indexed row, not all of them."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(DescriptionCandidate.id).where(
+                DescriptionCandidate.event_id == event_id, DescriptionCandidate.locale == locale).limit(1)
+            ).first() is not None
 
     def candidates(self, event_id: str, locale: str) -> list[DescriptionCandidate]:
         with self.session() as s:
@@ -721,12 +735,16 @@ class Store:
         """One statement per stage run (an upsert on (event, locale, stage)): every task of every event writes one."""
         values = {"event_id": event_id, "locale": locale, "stage": stage, "seconds": seconds, "attempts": attempts,
                   "worker": worker, "finished_at": utcnow()}
-        statement = _dialect_insert(self.engine)(StageRun).values(**values)
-        statement = statement.on_conflict_do_update(
+        with self.engine.begin() as conn:
+            conn.execute(self._stage_upsert, values)
+
+    @cached_property
+    def _stage_upsert(self) -> Any:
+        """Built once: constructing the upsert (and its cache key) cost five times its execution on SQLite."""
+        statement = _dialect_insert(self.engine)(StageRun)
+        return statement.on_conflict_do_update(
             index_elements=["event_id", "locale", "stage"],
             set_={k: statement.excluded[k] for k in ("seconds", "attempts", "worker", "finished_at")})
-        with self.engine.begin() as conn:
-            conn.execute(statement)
 
     def stage_timings(self, event_ids: Sequence[str]) -> dict[tuple[str, str], dict[str, float]]:
         out: dict[tuple[str, str], dict[str, float]] = {}

@@ -70,8 +70,31 @@ def test_candidate_set_is_inserted_once(store):
         return [DescriptionCandidate(event_id="e-c", shop_id="s", product_id="p", locale="en-US", idx=i,
                                      raw_text=f"{text} {i}", text=f"{text} {i}") for i in range(3)]
 
+    assert not store.has_candidates("e-c", "en-US")
     assert [c.text for c in store.add_candidates(rows("first"))] == ["first 0", "first 1", "first 2"]
     assert [c.text for c in store.add_candidates(rows("second"))] == ["first 0", "first 1", "first 2"]
+    assert store.has_candidates("e-c", "en-US") and not store.has_candidates("e-c", "zh-CN")
+
+
+def test_an_event_status_stamps_its_finish_only_when_it_is_final(store):
+    raw = product_event()
+    event = parse_event(raw)
+    store.record_inbound(event, raw, "api")
+    store.set_inbound(event.event_id, status="processing", task_id="t-9")
+    row = store.get_inbound(event.event_id)
+    assert (row.status, row.task_id, row.finished_at) == ("processing", "t-9", None)
+    store.set_inbound(event.event_id, status="done")
+    row = store.get_inbound(event.event_id)
+    assert row.status == "done" and row.task_id == "t-9" and row.finished_at is not None
+    store.set_inbound("never-seen", status="done")  # an unknown event: nothing to change, no error
+    assert store.get_inbound("never-seen") is None
+
+
+def test_the_stored_product_reads_back_as_the_event_described_it(store):
+    event = parse_event(product_event(title="Trail Tent", attributes={"weight": "1.8 kg", "colour": "green"}))
+    assert store.product_model(event.shop_id, event.product_id) is None
+    store.upsert_product(event)
+    assert store.product_model(event.shop_id, event.product_id) == event.product()
 
 
 def test_a_stage_updates_its_candidates_in_place_and_leaves_their_identity(store):
