@@ -406,12 +406,11 @@ class Store:
                            "event and locale: recreate its published_descriptions and review_queue unique keys")
 
     def mark_announced(self, published_id: int) -> None:
-        with self.session() as s:
-            row = s.get(PublishedDescription, published_id)
-            if row is not None and not row.announced:
-                row.announced = True
-                s.add(row)
-                s.commit()
+        """One UPDATE, no read first: every published version is marked once it is on the stream."""
+        with self.engine.begin() as conn:
+            conn.execute(update(PublishedDescription).where(
+                PublishedDescription.id == published_id, PublishedDescription.announced.is_(False)  # type: ignore[union-attr]
+            ).values(announced=True))
 
     def current_descriptions(self, shop_id: str | None = None, product_id: str | None = None
                              ) -> list[PublishedDescription]:

@@ -218,3 +218,13 @@ def test_ingest_stores_the_product_with_the_events_decision_and_status_in_one_st
     stale = store.get_inbound(older.event_id)
     assert stale.status == "stale" and stale.finished_at is not None
     assert store.get_product(event.shop_id, event.product_id).title == "New"
+
+
+def test_a_version_is_marked_announced_once(store):
+    row = store.publish(event_id="e-a", shop_id="s", product_id="p-a", locale="en-US", text="t", scores={},
+                        candidate_id=None)
+    assert not row.announced
+    store.mark_announced(row.id)
+    store.mark_announced(row.id)  # a redelivered publish: still one announced version, no error
+    assert store.published_for("e-a", "en-US").announced
+    store.mark_announced(10**9)  # gone (a reset database): nothing to mark
