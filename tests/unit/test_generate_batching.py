@@ -182,11 +182,11 @@ def test_a_text_opening_with_a_slot_is_scored_as_the_model_writes_it(tiny_model)
 def test_a_cache_with_reserved_room_refuses_a_crop_rather_than_ignoring_it():
     from transformers import DynamicLayer
 
-    from workers.gpu.generate import _GrowingLayer
+    from workers.gpu.kv_cache import ReservedLayer
 
     layer = DynamicLayer()
     layer.update(torch.zeros(2, 1, 3, 4), torch.zeros(2, 1, 3, 4))
-    grown = _GrowingLayer(layer, room=2)
+    grown = ReservedLayer(layer.keys, layer.values, room=2)
     keys, _ = grown.update(torch.ones(2, 1, 1, 4), torch.ones(2, 1, 1, 4))
     assert keys.shape == (2, 1, 4, 4) and grown.get_seq_length() == 4
     with pytest.raises(NotImplementedError, match="cropped"):

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from workers.gpu.generate import Generator
-from workers.gpu.shared_prefix import SharedPrefixLayer, decoding
+from workers.gpu.kv_cache import SharedPrefixLayer
+from workers.gpu.shared_prefix import decoding
 
 PROMPTS = [
     "<title> Nordvik Power Bank\n<attr> capacity: 10000mAh\n<desc>\n",

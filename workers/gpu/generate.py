@@ -32,7 +32,7 @@ from transformers import (
 
 from schemas.events import Product
 from workers.gpu import prompt as prompts
-from workers.gpu import shared_prefix, slots
+from workers.gpu import kv_cache, shared_prefix, slots
 
 log = logging.getLogger(__name__)
 
@@ -292,7 +292,7 @@ class Generator:
             for step in range(max_new_tokens):
                 out = self.model(input_ids=feed, attention_mask=mask, position_ids=pos, cache=cache, use_cache=True,
                                  **keep_logits)
-                cache = out.cache if step else _with_room(out.cache, max_new_tokens)
+                cache = out.cache if step else kv_cache.with_room(out.cache, max_new_tokens)
                 logits = out.logits[:, -1, :].float()
                 scores = logits.clone()
                 for processor in processors:
@@ -347,7 +347,7 @@ class Generator:
         slot = {p: i for i, p in enumerate(first)}
         group = torch.tensor([slot[p] for p in prompts_], device=self.device)
         if self.shares_prefix:  # each prompt kept once; the attention reads it once per step for all its rows
-            return shared_prefix.shared_prefix_cache(cache, group, mask, room)
+            return kv_cache.shared_prefix_cache(cache, group, mask, room)
         cache.batch_select_indices(group)
         return cache
 
@@ -473,56 +473,6 @@ DROP_EVERY = 4  # decoding steps between removing finished rows from the batch
 DRAWS_AHEAD = 64  # random draws a sampled row takes from its generator at a time
 
 
-class _GrowingLayer(DynamicLayer):
-    """A cache layer with room reserved for the tokens still to come: appending a step writes into it.
-
-    The dynamic layer concatenates its whole cache with each new token, which
-    copies the batch's keys and values at every step: at batch 64 that was a
-    third of decoding on the CPU. Here a step writes one position in place; the
-    attention reads a view of the filled part.
-    """
-
-    def __init__(self, layer: DynamicLayer, room: int):
-        super().__init__()
-        keys, values = layer.keys, layer.values
-        b, h, n, d = keys.shape
-        self._k = keys.new_empty((b, h, n + room, d))
-        self._v = values.new_empty((b, h, n + room, values.shape[-1]))
-        self._k[:, :, :n], self._v[:, :, :n] = keys, values
-        self._n, self.device, self.is_initialized = n, keys.device, True
-
-    @property  # type: ignore[override]
-    def keys(self) -> torch.Tensor:
-        return self._k[:, :, : self._n]
-
-    @keys.setter
-    def keys(self, value: torch.Tensor | None) -> None:
-        _refuse_unless_none(value)
-
-    @property  # type: ignore[override]
-    def values(self) -> torch.Tensor:
-        return self._v[:, :, : self._n]
-
-    @values.setter
-    def values(self, value: torch.Tensor | None) -> None:
-        _refuse_unless_none(value)
-
-    def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any,
-               **kwargs: Any) -> tuple[torch.Tensor, torch.Tensor]:
-        end = self._n + key_states.shape[-2]
-        if end > self._k.shape[-2]:
-            raise RuntimeError(f"cache room for {self._k.shape[-2]} positions, asked for {end}")
-        self._k[:, :, self._n:end], self._v[:, :, self._n:end] = key_states, value_states
-        self._n = end
-        return self.keys, self.values
-
-    def get_seq_length(self) -> int:
-        return self._n
-
-    def batch_select_indices(self, indices: torch.Tensor) -> None:
-        self._k, self._v = self._k[indices], self._v[indices]
-
-
 def _fuse_gelu(model: torch.nn.Module) -> int:
     """The tanh-approximated GELU that GPT-2 writes out in five tensor operations, as PyTorch's one fused kernel.
 
@@ -539,21 +489,6 @@ def _fuse_gelu(model: torch.nn.Module) -> int:
                 setattr(module, name, GELUTanh())
                 swapped += 1
     return swapped
-
-
-def _refuse_unless_none(value: torch.Tensor | None) -> None:
-    """The layer mixin's constructor sets keys and values to None; any other assignment (a crop, a repeat)
-    would be lost on the reserved buffers, so it is refused rather than ignored."""
-    if value is not None:
-        raise NotImplementedError("a decoding cache with reserved room cannot be cropped or repeated")
-
-
-def _with_room(cache: Any, room: int) -> Any:
-    """The dynamic cache's layers turned into layers with `room` more positions (see _GrowingLayer)."""
-    layers = getattr(cache, "layers", None)
-    if layers and all(type(layer) is DynamicLayer and layer.is_initialized for layer in layers):
-        cache.layers = [_GrowingLayer(layer, room) for layer in layers]
-    return cache
 
 
 def _select_rows(processor: LogitsProcessor, rows: torch.Tensor) -> LogitsProcessor:
