@@ -15,8 +15,11 @@ PROMPTS = [
     "<title> Nordvik Power Bank\n<attr> capacity: 10000mAh\n<desc>\n",
     "<title> Trail Tent\n<attr> capacity: 2 persons\n<attr> weight: 1.8 kg\n<attr> colour: green\n<desc>\n",
     "<title> 声悦 蓝牙耳机\n<desc>\n",
+    "<title> Aria 700 Headphones\n<attr> driver size: 40 mm\n<attr> battery life: 30 h\n<desc>\n",
+    "<title> Lamp\n<desc>\n",
 ]
-ROWS = [0, 1, 1, 2, 0, 1]  # groups of 2, 3 and 1 rows, interleaved; prompts of three lengths (left padding)
+# Groups of 2, 3, 1, 2 and 1 rows, interleaved; prompts of five lengths (left padding), read in two halves by length.
+ROWS = [0, 1, 1, 2, 0, 3, 1, 4, 3]
 
 
 @pytest.fixture(scope="module", params=["llama", "qwen2"])

@@ -339,17 +339,47 @@ class Generator:
             return None
         unique = torch.tensor(list(first.values()), device=self.device)
         ids, mask = enc["input_ids"][unique, :-1], enc["attention_mask"][unique, :-1]
-        positions = (mask.long().cumsum(-1) - 1).masked_fill(mask == 0, 0)  # as `generate` numbers left-padded rows
-        # Only the cache is wanted: the vocabulary projection of every prompt position was a third of the prefill.
-        keep_logits = {"logits_to_keep": 1} if self._keeps_logits else {}
-        cache = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True,
-                           **keep_logits).cache
         slot = {p: i for i, p in enumerate(first)}
         group = torch.tensor([slot[p] for p in prompts_], device=self.device)
         if self.shares_prefix:  # each prompt kept once; the attention reads it once per step for all its rows
-            return kv_cache.shared_prefix_cache(cache, group, mask, room)
+            return kv_cache.shared_prefix_cache(self._prefill_by_length(ids, mask), group, mask, room)
+        cache = self._prefill(ids, mask)
         cache.batch_select_indices(group)
         return cache
+
+    def _prefill(self, ids: torch.Tensor, mask: torch.Tensor) -> Any:
+        """The cache of left-padded prompts."""
+        positions = (mask.long().cumsum(-1) - 1).masked_fill(mask == 0, 0)  # as `generate` numbers left-padded rows
+        # Only the cache is wanted: the vocabulary projection of every prompt position was a third of the prefill.
+        keep_logits = {"logits_to_keep": 1} if self._keeps_logits else {}
+        return self.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True,
+                          **keep_logits).cache
+
+    def _prefill_by_length(self, ids: torch.Tensor, mask: torch.Tensor) -> Any:
+        """The prompts' cache read in two halves by length, each padded only to its own longest prompt.
+
+        Padded to the longest of all, a batch's prompts (60 to 120 tokens for
+        the house model) spent a quarter of the prefill on padding. The shorter
+        half's keys and values are then left-padded with zeros to the full width:
+        the attention masks those positions, as it masks the padding it replaces.
+        """
+        if ids.shape[0] < 4:
+            return self._prefill(ids, mask)
+        lengths = mask.sum(dim=1)
+        order = torch.argsort(lengths)
+        width = ids.shape[1]
+        parts = []
+        for rows in (order[: len(order) // 2], order[len(order) // 2:]):
+            span = max(1, int(lengths[rows].max()))
+            parts.append(self._prefill(ids[rows, width - span:], mask[rows, width - span:]))
+        back = torch.empty_like(order)
+        back[order] = torch.arange(len(order), device=order.device)  # sorted position of each prompt
+        for i, layer in enumerate(parts[0].layers):
+            keys, values = (torch.cat([torch.nn.functional.pad(t, (0, 0, width - t.shape[-2], 0)) for t in pair])[back]
+                            for pair in ((layer.keys, parts[1].layers[i].keys),
+                                         (layer.values, parts[1].layers[i].values)))
+            layer.keys, layer.values = keys, values
+        return parts[0]
 
     def _slot_constraint(self, requests: Sequence[Request], enc: dict[str, torch.Tensor]) -> SlotConstraint:
         names = slots.placeholders()
