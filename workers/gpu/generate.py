@@ -363,7 +363,7 @@ class Generator:
         half's keys and values are then left-padded with zeros to the full width:
         the attention masks those positions, as it masks the padding it replaces.
         """
-        if ids.shape[0] < 4:
+        if ids.shape[0] < PREFILL_HALVES_FROM:
             return self._prefill(ids, mask)
         lengths = mask.sum(dim=1)
         order = torch.argsort(lengths)
@@ -501,24 +501,21 @@ _SPACES = re.compile(r"[ \t]+")
 REPETITION_PENALTY = 1.1
 DROP_EVERY = 4  # decoding steps between removing finished rows from the batch
 DRAWS_AHEAD = 64  # random draws a sampled row takes from its generator at a time
+PREFILL_HALVES_FROM = 4  # distinct prompts from which a batch's prompts are read in two halves by length
 
 
-def _fuse_gelu(model: torch.nn.Module) -> int:
+def _fuse_gelu(model: torch.nn.Module) -> None:
     """The tanh-approximated GELU that GPT-2 writes out in five tensor operations, as PyTorch's one fused kernel.
 
     The same function to rounding (transformers calls the two equivalent); the
     written-out form took a tenth of a large batch's decoding step on the CPU.
-    Returns how many activations were swapped.
     """
     from transformers.activations import FastGELUActivation, GELUTanh, NewGELUActivation
 
-    swapped = 0
     for module in list(model.modules()):
         for name, child in list(module.named_children()):
             if type(child) in (NewGELUActivation, FastGELUActivation):
                 setattr(module, name, GELUTanh())
-                swapped += 1
-    return swapped
 
 
 def _select_rows(processor: LogitsProcessor, rows: torch.Tensor) -> LogitsProcessor:
@@ -616,9 +613,8 @@ class RowSampler(LogitsProcessor):
         self.rows = len(position)
 
     def _next_draws(self) -> torch.Tensor:
-        if self._step >= self._draws.shape[1]:
-            ahead = torch.stack([torch.rand(DRAWS_AHEAD, generator=g) for g in self.generators])
-            self._draws = torch.cat([self._draws[:, self._step:], ahead], dim=1)
+        if self._step == self._draws.shape[1]:  # the chunk is used up: the next DRAWS_AHEAD of every row
+            self._draws = torch.stack([torch.rand(DRAWS_AHEAD, generator=g) for g in self.generators])
             self._step = 0
         self._step += 1
         return self._draws[:, self._step - 1]
