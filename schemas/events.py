@@ -48,7 +48,13 @@ _KEEP = {"\n", "\t"}
 
 
 def clean_text(value: str) -> str:
-    """Drop control and zero-width characters and trim whitespace."""
+    """Drop control and zero-width characters and trim whitespace.
+
+    Printable text (nearly all of it) has none to drop: str.isprintable is false for every Cc and Cf character,
+    and it answers in C what the loop below asks character by character.
+    """
+    if value.isprintable():
+        return value.strip()
     cleaned = "".join(
         ch for ch in value if ch in _KEEP or unicodedata.category(ch) not in _STRIP_CATEGORIES
     )

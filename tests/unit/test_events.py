@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 
 import pytest
 
@@ -12,6 +13,7 @@ from schemas.events import (
     EventRejected,
     ProductEvent,
     ReviewEvent,
+    clean_text,
     decode_event,
     parse_event,
 )
@@ -40,6 +42,21 @@ def test_unknown_fields_are_ignored_but_kept_in_the_raw_payload():
 def test_control_and_zero_width_characters_are_stripped():
     event = parse_event(product_event(title="Nord\u200bvik\x07 Headphones\u202e"))
     assert event.title == "Nordvik Headphones"
+
+
+def test_text_is_cleaned_the_same_whichever_way_it_is_read():
+    """Printable text skips the per-character rule; every character the rule drops must take that rule."""
+    def rule(value: str) -> str:
+        return "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch) not in {"Cc", "Cf"}).strip()
+
+    dropped = [chr(c) for c in range(0x110000)
+               if not 0xD800 <= c <= 0xDFFF and unicodedata.category(chr(c)) in {"Cc", "Cf"}]
+    assert len(dropped) > 150  # all of them, not a sample: U+00AD, U+200B, U+202E, U+FEFF, U+E0001, ...
+    kept = ["\n", "\t", "\u00a0", "\u3000", "\u2028", "é", "降噪", "\U0001f3a7", " "]
+    for ch in dropped + kept:
+        for text in (f"a{ch}b", f" {ch}降噪 ", ch):
+            assert clean_text(text) == rule(text), repr(text)
+    assert clean_text("  Nordvik Aria 700  ") == "Nordvik Aria 700"
 
 
 @pytest.mark.parametrize(
