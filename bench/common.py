@@ -91,6 +91,22 @@ def process_tree(pid: int) -> list[psutil.Process]:
         return []
 
 
+def consumer_cpu(pid: int, *, prefork: bool) -> float:
+    """CPU seconds so far of a Celery worker's own receiving and acknowledging, apart from running tasks.
+
+    A prefork worker's parent process does only that (its children run the tasks); a threads-pool worker does it
+    in its main thread, and runs tasks and models in others.
+    """
+    try:
+        process = psutil.Process(pid)
+        if prefork:
+            t = process.cpu_times()
+            return t.user + t.system
+        return next((t.user_time + t.system_time for t in process.threads() if t.id == pid), 0.0)
+    except psutil.NoSuchProcess:
+        return 0.0
+
+
 def tree_cpu(pid: int) -> float:
     """CPU seconds so far of a process tree, children that were waited for included."""
     total = 0.0

@@ -45,7 +45,16 @@ from typing import Any
 
 import psutil
 
-from bench.common import console, load_average, machine_info, print_table, process_tree, tree_cpu, write_results
+from bench.common import (
+    console,
+    consumer_cpu,
+    load_average,
+    machine_info,
+    print_table,
+    process_tree,
+    tree_cpu,
+    write_results,
+)
 
 SAMPLES = Path(__file__).resolve().parents[1] / "producers" / "samples"
 
@@ -236,6 +245,10 @@ class Stack:
     def pids(self) -> dict[str, int]:
         return {k: w.proc.pid for k, w in list(self.workers.items()) if w.proc is not None}
 
+    def consumer_cpu(self) -> float:
+        """CPU seconds so far of every worker's receiving and acknowledging (gpu: threads pool; cpu: prefork)."""
+        return sum(consumer_cpu(pid, prefork=kind == "cpu") for kind, pid in self.pids().items())
+
     def labelled_pids(self) -> dict[str, int]:
         """For memory: each cpu worker run under its own name (1 or 2 processes)."""
         return {self.labels[k]: pid for k, pid in self.pids().items()}
@@ -353,12 +366,14 @@ def burst(intake: Any, obs: Observer, stack: Stack, events: list[dict[str, Any]]
     pids = stack.pids()
     cpu0 = {k: tree_cpu(p) for k, p in pids.items()}
     counters0 = stack.cpu_counters()
+    consumers0 = stack.consumer_cpu()
     intake_cpu = time.thread_time()
     for e in events:
         intake.submit(e)
     intake_cpu = time.thread_time() - intake_cpu
     done = wait_published(obs, stack, ids, timeout)
     cpu = {k: tree_cpu(p) - cpu0[k] for k, p in pids.items()}
+    consumers = stack.consumer_cpu() - consumers0
     counters = {label: {k: v - counters0[label].get(k, 0.0) for k, v in values.items()}
                 for label, values in stack.cpu_counters().items()}
     models, engines, stages = counters["model"], counters["engine"], counters["stage"]
@@ -385,6 +400,9 @@ def burst(intake: Any, obs: Observer, stack: Stack, events: list[dict[str, Any]]
         out["stage_cpu_per_event_s"] = {k: v / n for k, v in stages.items()}
         out["stages_less_models_cpu_per_event_s"] = (sum(stages.values()) - in_stage_models) / n
         out["outside_stages_cpu_per_event_s"] = (total - sum(stages.values()) - models.get("generator", 0.0)) / n
+        # Of that, what the workers spent receiving and acknowledging; the rest runs around each task (tracing,
+        # signals, sending the next stage) and in the intake.
+        out["consumer_cpu_per_event_s"] = consumers / n
     return out
 
 
@@ -601,6 +619,13 @@ def report(results: dict[str, Any], info: dict[str, Any]) -> None:
                  ["    in the stages (database, Redis, logs)", f"{1000 * in_stages:.1f}", f"{in_stages / model:.0%}"],
                  ["    outside the stages (Celery hops, acks, intake)",
                   f"{1000 * b1['outside_stages_cpu_per_event_s']:.1f}", f"{b1['outside_stages_cpu_per_event_s'] / model:.0%}"]]
+        if b1.get("consumer_cpu_per_event_s") is not None:
+            consumers = b1["consumer_cpu_per_event_s"]
+            around = b1["outside_stages_cpu_per_event_s"] - consumers
+            rows += [["      receiving, acknowledging (gpu main thread, prefork parent)", f"{1000 * consumers:.1f}",
+                      f"{consumers / model:.0%}"],
+                     ["      around each task (tracing, signals, next stage), intake", f"{1000 * around:.1f}",
+                      f"{around / model:.0%}"]]
         floor = results.get("celery_floor")
         if floor:
             rows.append([f"    reference: Celery's own CPU for {floor['hops']} trivial tasks",
