@@ -122,6 +122,16 @@ def add_missing_columns(engine: Engine) -> list[str]:
 FINISHED = frozenset({"done", "stale", "failed", "kept"})  # an event's statuses that stamp finished_at
 
 
+# What the stages change on a candidate; its identity (event, locale, idx) and its generation stay.
+CANDIDATE_UPDATES = ("stage", "text", "issues", "scores", "duplicate_of", "similarity", "explanation",
+                     "duplicate_method", "chosen")
+_CANDIDATES = DescriptionCandidate.__table__
+# Core statements, built once: ids come back in the rows' order; updates go by id with no read first.
+_CANDIDATE_INSERT = insert(_CANDIDATES).returning(_CANDIDATES.c.id, sort_by_parameter_order=True)
+_CANDIDATE_UPDATE = (update(_CANDIDATES).where(_CANDIDATES.c.id == bindparam("_id"))
+                     .values({f: bindparam(f) for f in CANDIDATE_UPDATES}))
+
+
 def _set_status(row: InboundEvent, status: str) -> None:
     row.status = status
     if status in FINISHED:
@@ -338,25 +348,15 @@ class Store:
         a third more for rows that are never read back from the session."""
         if not rows:
             return []
-        table = DescriptionCandidate.__table__
-        values = [{c.key: getattr(row, c.key) for c in table.columns if c.key != "id"} for row in rows]
+        values = [{c.key: getattr(row, c.key) for c in _CANDIDATES.columns if c.key != "id"} for row in rows]
         try:
             with self.engine.begin() as conn:
-                ids = conn.execute(self._candidate_insert, values).scalars().all()
+                ids = conn.execute(_CANDIDATE_INSERT, values).scalars().all()
         except IntegrityError:
             return self.candidates(rows[0].event_id, rows[0].locale)
         for row, id_ in zip(rows, ids):
             row.id = id_
         return sorted(rows, key=lambda r: r.idx)  # as stored, ids included
-
-    @cached_property
-    def _candidate_insert(self) -> Any:
-        table = DescriptionCandidate.__table__
-        return insert(table).returning(table.c.id, sort_by_parameter_order=True)
-
-    # What the stages change on a candidate; its identity (event, locale, idx) and its generation stay.
-    _CANDIDATE_UPDATES = ("stage", "text", "issues", "scores", "duplicate_of", "similarity", "explanation",
-                          "duplicate_method", "chosen")
 
     def update_candidates(self, rows: Sequence[DescriptionCandidate]) -> None:
         """One UPDATE per candidate by id, in one Core statement batch: no read-back first, as merge() would do,
@@ -365,15 +365,9 @@ class Store:
             return
         if any(row.id is None for row in rows):
             raise ValueError("update_candidates takes stored candidates (with an id); add_candidates stores new ones")
-        values = [{"_id": row.id, **{f: getattr(row, f) for f in self._CANDIDATE_UPDATES}} for row in rows]
+        values = [{"_id": row.id, **{f: getattr(row, f) for f in CANDIDATE_UPDATES}} for row in rows]
         with self.engine.begin() as conn:
-            conn.execute(self._candidate_update, values)
-
-    @cached_property
-    def _candidate_update(self) -> Any:
-        table = DescriptionCandidate.__table__
-        return (update(table).where(table.c.id == bindparam("_id"))
-                .values({f: bindparam(f) for f in self._CANDIDATE_UPDATES}))
+            conn.execute(_CANDIDATE_UPDATE, values)
 
     # ---- publishing ---------------------------------------------------------------
 

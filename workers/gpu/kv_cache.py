@@ -15,11 +15,31 @@ import torch
 from transformers import DynamicLayer
 
 
+def _filled(buffer: str) -> property:
+    """The filled part of a reserved buffer, as `keys` or `values`.
+
+    The layer mixin's constructor sets keys and values to None; any other assignment (a crop, a repeat) would be
+    lost on the reserved buffers, so it is refused rather than ignored.
+    """
+
+    def read(layer: ReservedLayer) -> torch.Tensor:
+        return getattr(layer, buffer)[:, :, : layer._n]
+
+    def write(layer: ReservedLayer, value: torch.Tensor | None) -> None:
+        if value is not None:
+            raise NotImplementedError("a decoding cache with reserved room cannot be cropped, repeated or overwritten")
+
+    return property(read, write)
+
+
 class ReservedLayer(DynamicLayer):
     """A cache layer with room reserved for the tokens still to come: appending a step writes into it.
 
     The attention reads a view of the filled part.
     """
+
+    keys = _filled("_k")  # type: ignore[assignment]
+    values = _filled("_v")  # type: ignore[assignment]
 
     def __init__(self, keys: torch.Tensor, values: torch.Tensor, room: int):
         super().__init__()
@@ -28,22 +48,6 @@ class ReservedLayer(DynamicLayer):
         self._v = values.new_empty((b, h, n + room, values.shape[-1]))
         self._k[:, :, :n], self._v[:, :, :n] = keys, values
         self._n, self.device, self.is_initialized = n, keys.device, True
-
-    @property  # type: ignore[override]
-    def keys(self) -> torch.Tensor:
-        return self._k[:, :, : self._n]
-
-    @keys.setter
-    def keys(self, value: torch.Tensor | None) -> None:
-        _refuse_unless_none(value)
-
-    @property  # type: ignore[override]
-    def values(self) -> torch.Tensor:
-        return self._v[:, :, : self._n]
-
-    @values.setter
-    def values(self, value: torch.Tensor | None) -> None:
-        _refuse_unless_none(value)
 
     def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any,
                **kwargs: Any) -> tuple[torch.Tensor, torch.Tensor]:
@@ -132,13 +136,6 @@ class SharedPrefixLayer(ReservedLayer):
         weights = weights.to(query.dtype)
         out = to_rows(to_groups(weights[..., :length]) @ self.prefix_values) + weights[..., length:] @ self.values
         return out.reshape(rows, 1, heads, -1)
-
-
-def _refuse_unless_none(value: torch.Tensor | None) -> None:
-    """The layer mixin's constructor sets keys and values to None; any other assignment (a crop, a repeat)
-    would be lost on the reserved buffers, so it is refused rather than ignored."""
-    if value is not None:
-        raise NotImplementedError("a decoding cache with reserved room cannot be cropped, repeated or overwritten")
 
 
 def with_room(cache: Any, room: int) -> Any:
