@@ -442,13 +442,37 @@ def rank(self: Task, event_id: str, locale: str) -> int | None:
 @stage("publish")
 def publish(self: Task, event_id: str, locale: str) -> int:
     rt = get_runtime()
-    chosen = [c for c in rt.store.candidates(event_id, locale) if c.chosen]
-    if not chosen:
+    cands = rt.store.candidates(event_id, locale)
+    if not any(c.chosen for c in cands):
         raise PermanentError(f"no chosen candidate for event {event_id!r} locale {locale}: rank has not run")
     cause, reason = _reason(event_id)
-    rows = [_publish(rt, cand, event_id, locale, reason, cause) for cand in chosen]  # one per audience
+    rows = []
+    for audience, cand in serving(cands):  # one per audience
+        note = reason
+        if audience != (_audience_of(cand) or ""):
+            log.warning("no candidate written for %s of %s/%s survived; the %s text stands in", audience,
+                        cand.product_id, locale, _audience_of(cand))
+            note = f"{reason}; none written for {audience} passed the checks, so the {_audience_of(cand)} text stands in"
+        rows.append(_publish(rt, cand, event_id, locale, note[:300], cause, audience=audience))
     rt.store.set_inbound(event_id, status="done")
     return next((row.version for row in rows if row is not None), 0)  # 0: held for review
+
+
+def serving(cands: list[DescriptionCandidate]) -> list[tuple[str, DescriptionCandidate]]:
+    """(audience, chosen candidate) for each audience the candidates were written for, in the shop's order.
+
+    An audience none of whose candidates survived (all duplicates, say) takes the lead text, the first audience's
+    or else the best overall: it passed every check, and every audience the shop serves should have a text.
+    """
+    chosen = [c for c in cands if c.chosen]
+    if not chosen:
+        return []
+    own: dict[str, DescriptionCandidate] = {}
+    for c in chosen:
+        own.setdefault(_audience_of(c) or "", c)
+    audiences = list(dict.fromkeys(_audience_of(c) or "" for c in cands))  # candidates take turns: the shop's order
+    lead = own.get(audiences[0]) or max(chosen, key=lambda c: ((c.scores or {}).get("total", 0.0), -c.idx))
+    return [(a, own.get(a, lead)) for a in audiences]
 
 
 def _reason(event_id: str) -> tuple[str, str]:
@@ -465,16 +489,17 @@ def _reason(event_id: str) -> tuple[str, str]:
 
 
 def _publish(rt: Any, cand: DescriptionCandidate, event_id: str, locale: str, reason: str,
-             cause: str | None = None) -> Any:
+             cause: str | None = None, audience: str | None = None) -> Any:
     """Publish the chosen candidate, or hold it for review (None) when the shop's policy or a merchant's text says so.
 
     A merchant's own text (the product's merchant_description, or an edit in
     review) goes out as a merchant-owned version, and no candidate replaces it
     automatically: publish, review refresh and updates all hold theirs instead.
+    audience: whom the text serves; default: the one it was written for.
     """
     from workers import shop
 
-    audience = _audience_of(cand) or ""
+    audience = audience if audience is not None else _audience_of(cand) or ""
     done = rt.store.published_for(event_id, locale, audience)
     if done is not None:  # a redelivered task: finish announcing what it published
         announce(rt, done)
@@ -484,26 +509,27 @@ def _publish(rt: Any, cand: DescriptionCandidate, event_id: str, locale: str, re
     product = rt.store.product_model(cand.shop_id, cand.product_id)
     merchant = product.merchant_description if product is not None and product.locale == locale else None
     if merchant and not (shop.merchant_owned(current) and current.text == merchant):
-        _hold(rt, cand, event_id, locale, reason, "the merchant wrote this product's description", cause)  # first
+        _hold(rt, cand, event_id, locale, reason, "the merchant wrote this product's description", cause,  # first
+              audience)
         publish_version(rt, cand.shop_id, cand.product_id, locale, event_id, merchant, {}, None,
                         "the merchant's own text", owner=shop.MERCHANT, cause="manual")
         return None
     why = shop.hold_reason(shop.profile_for(rt, cand.shop_id), cand, current)
     if why:
-        _hold(rt, cand, event_id, locale, reason, why, cause)
+        _hold(rt, cand, event_id, locale, reason, why, cause, audience)
         return None
     return publish_version(rt, cand.shop_id, cand.product_id, locale, event_id, cand.text, cand.scores, cand.id,
                            reason, audience=audience, cause=cause, model=cand.model or None, decoding=cand.decoding)
 
 
 def _hold(rt: Any, cand: DescriptionCandidate, event_id: str, locale: str, reason: str, why: str,
-          cause: str | None = None) -> None:
+          cause: str | None = None, audience: str = "") -> None:
     from schemas.tables import ReviewItem
 
     item = rt.store.hold_for_review(ReviewItem(
         shop_id=cand.shop_id, product_id=cand.product_id, locale=locale, event_id=event_id, candidate_id=cand.id,
         text=cand.text, scores=cand.scores, held_because=why[:300], reason=reason[:300],
-        audience=_audience_of(cand) or "", cause=cause))
+        audience=audience, cause=cause))
     log.info("held candidate %s of %s/%s for review (item %s): %s", cand.id, cand.product_id, locale, item.id, why)
 
 
@@ -576,7 +602,7 @@ def refresh(self: Task, refresh_id: str, shop_id: str, product_id: str, reason: 
             cand.scores = {**cand.scores, **winner.scores}
             cand.explanation = winner.explanation
             rt.store.update_candidates([cand])
-            republish.si(refresh_id, locale, cand.id, reason + " (re-ranked)").apply_async()
+            republish.si(refresh_id, locale, cand.id, reason + " (re-ranked)", current.audience).apply_async()
             outcome[where] = "re-ranked"
     regenerate = list(dict.fromkeys(regenerate))
     if regenerate:
@@ -606,13 +632,15 @@ def _regenerate(rt: Any, refresh_id: str, shop_id: str, product: Any, locales: l
 
 @app.task(bind=True, base=StageTask, name="descflow.republish")
 @stage("publish")
-def republish(self: Task, refresh_id: str, locale: str, candidate_id: int, reason: str) -> int:
-    """Publish an existing candidate as the next version (a review refresh chose it)."""
+def republish(self: Task, refresh_id: str, locale: str, candidate_id: int, reason: str,
+              audience: str | None = None) -> int:
+    """Publish an existing candidate as the next version (a review refresh chose it) for an audience (default: the
+    one it was written for)."""
     rt = get_runtime()
     cand = rt.store.candidate(candidate_id)
     if cand is None:
         raise PermanentError(f"candidate {candidate_id} is gone; cannot republish for {refresh_id}")
-    row = _publish(rt, cand, refresh_id, locale, reason, "review_refresh")
+    row = _publish(rt, cand, refresh_id, locale, reason, "review_refresh", audience)
     return row.version if row is not None else 0  # 0: held for review (merchant's text, or the shop's policy)
 
 

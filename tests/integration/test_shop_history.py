@@ -76,8 +76,9 @@ def test_a_shop_with_several_audiences_gets_a_text_for_each(stack):
                                    and stack.store.current_descriptions(shop, product)), what="two audiences")
     assert sorted(r.audience for r in rows) == ["commuters", "gamers"]
     assert sorted(r.version for r in rows) == [1, 2]
-    for r in rows:
-        assert stack.store.candidate(r.candidate_id).decoding["audience"] == r.audience
+    for r in rows:  # written for its audience; or, when none written for it survived, the first audience's stands in
+        written_for = stack.store.candidate(r.candidate_id).decoding["audience"]
+        assert written_for == r.audience or (written_for == "commuters" and "stands in" in r.reason)
     key, _ = create_key(stack.store, shop)
     with TestClient(create_app(stack.settings)) as client:
         for r in rows:
