@@ -54,7 +54,7 @@ bench: install services
 	$(PY) -m bench.dedup $(BENCH_ARGS)
 
 lint: install
-	$(PIP) install --quiet ruff
+	$(PIP) install --quiet ruff==0.17.6
 	$(VENV)/bin/ruff check schemas producers workers descflow tests bench
 
 clean:

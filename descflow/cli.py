@@ -335,12 +335,11 @@ def retry(
 ) -> None:
     """List dead letters (failed_tasks) and send them again."""
     settings = _settings()
-    from workers.app import create_app
-    from workers.store import Store
-
     import redis
 
     from workers import deadletters
+    from workers.app import create_app
+    from workers.store import Store
 
     store = Store(settings.database_url)
     deadletters.drain(store, redis.Redis.from_url(settings.redis_url))  # letters written while the database was down

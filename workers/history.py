@@ -11,7 +11,7 @@ import difflib
 import re
 from collections.abc import Sequence
 
-from schemas.api import CandidateOut, DiffChunk, HistoryEntry, HistoryOut, IssueOut, KeptUpdate, VersionOut
+from schemas.api import CandidateOut, DiffChunk, HistoryEntry, HistoryOut, IssueOut, KeptUpdate
 from schemas.tables import CAUSES, DescriptionCandidate, InboundEvent, PublishedDescription
 
 _TOKEN = re.compile(r"\s+|\w+|[^\w\s]")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import redis
-from sqlmodel import select
-
 import shutil
 from pathlib import Path
+
+import redis
+from sqlmodel import select
 
 from schemas.tables import FailedTask
 from workers import deadletters

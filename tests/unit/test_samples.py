@@ -15,8 +15,13 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from producers.samples import PRODUCTS_PATH, REVIEWS_PATH, load_products, load_reviews  # noqa: E402
-from producers.samples import phrasebank  # noqa: E402
+from producers.samples import (  # noqa: E402
+    PRODUCTS_PATH,
+    REVIEWS_PATH,
+    load_products,
+    load_reviews,
+    phrasebank,
+)
 from producers.samples.phrasebank import CATEGORIES, description_length, generate_pairs  # noqa: E402
 from schemas.events import Product, ProductEvent, ReviewEvent, parse_event  # noqa: E402
 

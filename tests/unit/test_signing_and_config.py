@@ -7,9 +7,9 @@ from pydantic import ValidationError
 
 from schemas.settings import Settings
 from schemas.signing import sign, verify
+from workers.app import ROUTES, celery_config, create_app
 
 NOW = 1_767_225_600  # 2026-01-01T00:00:00Z
-from workers.app import ROUTES, celery_config, create_app
 
 
 def test_signature_round_trip_and_tamper():

@@ -21,7 +21,6 @@ from typing import Any, TypeVar
 import torch
 from transformers import (
     AutoConfig,
-    DynamicLayer,
     AutoModelForCausalLM,
     AutoModelForSeq2SeqLM,
     AutoTokenizer,
@@ -31,8 +30,8 @@ from transformers import (
 )
 
 from schemas.events import Product
-from workers.gpu import prompt as prompts
 from workers.gpu import kv_cache, shared_prefix, slots
+from workers.gpu import prompt as prompts
 
 log = logging.getLogger(__name__)
 
