@@ -31,7 +31,7 @@ compose-check:
 browser:
 	@bash scripts/install_browser.sh
 
-test: install services browser compose-check
+test: install lint services browser compose-check
 	$(VENV)/bin/pytest tests -q
 
 test-unit: install
