@@ -448,11 +448,11 @@ def publish(self: Task, event_id: str, locale: str) -> int:
     cause, reason = _reason(event_id)
     rows = []
     for audience, cand in serving(cands):  # one per audience
-        note = reason
-        if audience != (_audience_of(cand) or ""):
+        note, written_for = reason, _audience_of(cand) or ""
+        if audience != written_for:
             log.warning("no candidate written for %s of %s/%s survived; the %s text stands in", audience,
-                        cand.product_id, locale, _audience_of(cand))
-            note = f"{reason}; none written for {audience} passed the checks, so the {_audience_of(cand)} text stands in"
+                        cand.product_id, locale, written_for)
+            note = f"{reason}; none written for {audience} passed the checks, so the {written_for} text stands in"
         rows.append(_publish(rt, cand, event_id, locale, note[:300], cause, audience=audience))
     rt.store.set_inbound(event_id, status="done")
     return next((row.version for row in rows if row is not None), 0)  # 0: held for review
@@ -523,7 +523,7 @@ def _publish(rt: Any, cand: DescriptionCandidate, event_id: str, locale: str, re
 
 
 def _hold(rt: Any, cand: DescriptionCandidate, event_id: str, locale: str, reason: str, why: str,
-          cause: str | None = None, audience: str = "") -> None:
+          cause: str | None, audience: str) -> None:
     from schemas.tables import ReviewItem
 
     item = rt.store.hold_for_review(ReviewItem(

@@ -123,13 +123,13 @@ FINISHED = frozenset({"done", "stale", "failed", "kept"})  # an event's statuses
 
 
 # What the stages change on a candidate; its identity (event, locale, idx) and its generation stay.
-CANDIDATE_UPDATES = ("stage", "text", "issues", "scores", "duplicate_of", "similarity", "explanation",
+_CANDIDATE_UPDATES = ("stage", "text", "issues", "scores", "duplicate_of", "similarity", "explanation",
                      "duplicate_method", "chosen")
 _CANDIDATES = DescriptionCandidate.__table__
 # Core statements, built once: ids come back in the rows' order; updates go by id with no read first.
 _CANDIDATE_INSERT = insert(_CANDIDATES).returning(_CANDIDATES.c.id, sort_by_parameter_order=True)
 _CANDIDATE_UPDATE = (update(_CANDIDATES).where(_CANDIDATES.c.id == bindparam("_id"))
-                     .values({f: bindparam(f) for f in CANDIDATE_UPDATES}))
+                     .values({f: bindparam(f) for f in _CANDIDATE_UPDATES}))
 
 
 def _set_status(row: InboundEvent, status: str) -> None:
@@ -365,7 +365,7 @@ class Store:
             return
         if any(row.id is None for row in rows):
             raise ValueError("update_candidates takes stored candidates (with an id); add_candidates stores new ones")
-        values = [{"_id": row.id, **{f: getattr(row, f) for f in CANDIDATE_UPDATES}} for row in rows]
+        values = [{"_id": row.id, **{f: getattr(row, f) for f in _CANDIDATE_UPDATES}} for row in rows]
         with self.engine.begin() as conn:
             conn.execute(_CANDIDATE_UPDATE, values)
 
