@@ -18,7 +18,10 @@ $(STAMP): pyproject.toml
 	$(PIP) install --quiet -e ".[test,embedded]"
 	@touch $(STAMP)
 
-demo: install
+# First run on a fresh machine: install (about 2 minutes), train the house model (about 2), run the pipeline (about 1).
+demo:
+	@test -f $(STAMP) || echo "descflow demo: installing into $(VENV) first (torch's CPU wheel and the rest; about 2 minutes on 2 cores, once)"
+	@$(MAKE) --no-print-directory install
 	$(VENV)/bin/descflow demo
 
 services:

@@ -10,14 +10,18 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+
+from descflow.training import HOUSE_PAIRS, SAFETY_CAP_MINUTES
 
 app = typer.Typer(help="descflow: keeps a shop's product descriptions good, automatically.",
                   no_args_is_help=True, pretty_exceptions_show_locals=False)
 console = Console(stderr=True)
 
 QUEUES = ("gpu", "cpu")
+BAD_LINES_SHOWN = 20  # bad input lines listed one by one; the rest are counted
 
 
 def _settings():  # noqa: ANN202 - imported late: `worker` must set the environment first
@@ -182,7 +186,7 @@ def train(
     pairs: Annotated[Optional[Path], typer.Option(exists=True, dir_okay=False, help="JSONL of {product, description} pairs (default: the bundled phrase bank).")] = None,
     from_db: Annotated[bool, typer.Option("--from-db", help="Train on the database's published descriptions (the shop's house style; re-run it now and then).")] = False,
     shop: Annotated[Optional[str], typer.Option(help="With --from-db: only this shop's descriptions.")] = None,
-    n_pairs: Annotated[int, typer.Option(help="Phrase-bank pairs when no file is given.")] = 3000,
+    n_pairs: Annotated[int, typer.Option(help="Phrase-bank pairs when no file is given.")] = HOUSE_PAIRS,
     output: Annotated[Optional[Path], typer.Option(help="Output directory (default: DESCFLOW_GENERATOR_MODEL).")] = None,
     base_model: Annotated[Optional[str], typer.Option(help="Fine-tune this causal or seq2seq model (hub id or directory) instead of training the house model from scratch.")] = None,
     lora: Annotated[bool, typer.Option("--lora", help="Train LoRA adapters only (for large base models), then merge them.")] = False,
@@ -190,65 +194,45 @@ def train(
     lora_alpha: Annotated[int, typer.Option(help="LoRA alpha (scale = alpha / rank).")] = 16,
     lora_targets: Annotated[str, typer.Option(help="Modules that get adapters: all-linear, or names like q_proj,v_proj.")] = "all-linear",
     save_adapter: Annotated[bool, typer.Option("--save-adapter", help="With --lora: save the adapter alone instead of the merged model.")] = False,
-    epochs: Annotated[int, typer.Option(help="Epochs (early stopping may end sooner).")] = 6,
-    lr: Annotated[Optional[float], typer.Option(help="Peak learning rate (default 1.5e-3 from scratch, 5e-5 full fine-tuning, 2e-4 LoRA).")] = None,
+    epochs: Annotated[Optional[int], typer.Option(help="Most epochs; early stopping usually ends sooner (default 3 from scratch, 6 fine-tuning).")] = None,
+    lr: Annotated[Optional[float], typer.Option(help="Peak learning rate (default 3e-3 from scratch, 5e-5 full fine-tuning, 2e-4 LoRA).")] = None,
     batch_size: Annotated[int, typer.Option(help="Examples per step.")] = 16,
-    patience: Annotated[int, typer.Option(help="Evaluations without a better eval loss before stopping.")] = 2,
-    eval_every: Annotated[int, typer.Option(help="Steps between evaluations; 0 = once per epoch.")] = 0,
+    patience: Annotated[Optional[int], typer.Option(help="Evaluations in a row without the eval loss improving (from scratch: by 0.5%) before stopping (default 3 from scratch, 2 fine-tuning).")] = None,
+    eval_every: Annotated[Optional[int], typer.Option(help="Steps between evaluations; 0 = once per epoch (default 25 from scratch, 0 fine-tuning).")] = None,
     device: Annotated[Optional[str], typer.Option(help="cpu, cuda or cuda:N (default DESCFLOW_DEVICE).")] = None,
-    max_minutes: Annotated[float, typer.Option(help="Time budget.")] = 10.0,
+    max_minutes: Annotated[float, typer.Option(help="Safety cap on the training time (training ends at convergence or the last epoch first).")] = SAFETY_CAP_MINUTES,
     small: Annotated[bool, typer.Option(help="A tiny model, for tests and smoke runs.")] = False,
+    layers: Annotated[Optional[int], typer.Option(help="House model from scratch: transformer layers (default 2).")] = None,
+    width: Annotated[Optional[int], typer.Option(help="House model from scratch: hidden size, a multiple of 4 (default 192).")] = None,
+    vocab: Annotated[Optional[int], typer.Option(help="House model from scratch: BPE vocabulary size (default 3000).")] = None,
     if_missing: Annotated[bool, typer.Option("--if-missing", help="Do nothing when the output already exists.")] = False,
 ) -> None:
     """Train the house generator from scratch, or fine-tune a model (fully or with LoRA), on (attributes → description) pairs."""
     if ctx.invoked_subcommand is not None:
         return
-    from transformers.utils import logging as hf_logging
+    from descflow.training import GeneratorTraining, summary, train_generator, training_bar
+    from workers.gpu.train import TrainingError
 
-    from workers.gpu.generate import resolve_device
-    from workers.gpu.train import TrainConfig, TrainingError
-    from workers.gpu.train import train as run_train
-
-    hf_logging.set_verbosity_error()
-
-    settings = _settings()
-    out = output or Path(settings.generator_model)
-    if if_missing and ((out / "config.json").exists() or (out / "adapter_config.json").exists()):
-        console.print(f"generator model already at {out}")
-        return
-    if save_adapter and not lora:
-        console.print("[red]--save-adapter needs --lora[/red]")
-        raise typer.Exit(2)
-    default_lr = 1.5e-3 if base_model is None else 2e-4 if lora else 5e-5
-    cfg = TrainConfig(epochs=epochs, max_minutes=max_minutes, lr=lr or default_lr, batch_size=batch_size,
-                      patience=patience, eval_every=eval_every, lora=lora, lora_rank=lora_rank,
-                      lora_alpha=lora_alpha, lora_targets=lora_targets, save_adapter=save_adapter)
-    if small:
-        cfg.vocab_size, cfg.n_layer, cfg.n_embd, cfg.n_head, cfg.n_positions = 1200, 2, 96, 2, 256
-        cfg.warmup_steps = 20
+    request = GeneratorTraining(
+        pairs=pairs, from_db=from_db, shop=shop, n_pairs=n_pairs, output=output, base_model=base_model, lora=lora,
+        lora_rank=lora_rank, lora_alpha=lora_alpha, lora_targets=lora_targets, save_adapter=save_adapter,
+        epochs=epochs, lr=lr, batch_size=batch_size, patience=patience, eval_every=eval_every, device=device,
+        max_minutes=max_minutes, small=small, layers=layers, width=width, vocab=vocab, if_missing=if_missing,
+    )
     try:
-        dev = str(resolve_device(device or settings.device))
-        data = _training_pairs(pairs, from_db, n_pairs, settings, shop)
-        with progress_bar() as bar:
-            task = bar.add_task("training", total=None, info="")
-
-            def report(step: int, total: int, metrics: dict[str, float]) -> None:
-                info = " ".join(f"{k}={v:.3f}" for k, v in metrics.items())
-                bar.update(task, completed=step, total=total, info=info)
-
-            result = run_train(data, out, base_model=base_model, config=cfg, device=dev, progress=report)
+        with training_bar(console) as report:
+            result = train_generator(request, _settings(), progress=report, say=console.print)
     except (TrainingError, RuntimeError) as exc:
         console.print(f"[red]cannot train:[/red] {exc}")
         raise typer.Exit(2) from None
-    console.print(f"saved {out} ({result.mode}, {result.style} prompts, {result.saved}): {result.parameters:,} "
-                  f"parameters ({result.trainable_parameters:,} trained), {result.train_pairs} train / "
-                  f"{result.eval_pairs} eval pairs, eval loss {result.initial_eval_loss:.3f} → {result.eval_loss:.3f} "
-                  f"in {result.seconds:.0f} s ({result.stopped}); report in {out / 'training_report.json'}")
+    if result is not None:
+        console.print(summary(result))
 
 
 @train_app.command("sentiment")
 def train_sentiment_command(
     file: Annotated[Optional[Path], typer.Option("--file", exists=True, dir_okay=False, help="JSONL of {text, label or rating, locale}; default: the database's rated reviews.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="With --file: refuse the whole file when a line is bad (default: report bad lines and skip them).")] = False,
     shop: Annotated[Optional[str], typer.Option(help="Only this shop's reviews (database only).")] = None,
     output: Annotated[Optional[Path], typer.Option(help="Output directory (default: DESCFLOW_SENTIMENT_MODEL, HOME/models/sentiment).")] = None,
     test_size: Annotated[float, typer.Option(help="Share of each language held out for evaluation.")] = 0.2,
@@ -259,8 +243,8 @@ def train_sentiment_command(
     from workers.cpu.sentiment_train import (
         SentimentTrainConfig,
         TrainingDataError,
-        examples_from_jsonl,
         examples_from_store,
+        read_labelled_jsonl,
         train_sentiment,
     )
 
@@ -269,7 +253,16 @@ def train_sentiment_command(
                          else settings.home / "models" / "sentiment")
     try:
         if file is not None:
-            examples, source = examples_from_jsonl(file), str(file)
+            read = read_labelled_jsonl(file)
+            if read.bad and strict:
+                raise TrainingDataError(read.refusal() + "\n(--strict; without it bad lines are skipped)")
+            for bad in read.bad[:BAD_LINES_SHOWN]:
+                console.print(f"[yellow]line {bad.line}[/yellow]: {escape(bad.reason)}")
+            if len(read.bad) > BAD_LINES_SHOWN:
+                console.print(f"[yellow]… and {len(read.bad) - BAD_LINES_SHOWN} more bad lines[/yellow]")
+            console.print(f"{file.name}: {len(read.examples):,} of {read.lines:,} lines used"
+                          + (f", {len(read.bad):,} bad line(s) skipped (--strict refuses them)" if read.bad else ""))
+            examples, source = read.examples, str(file)
         else:
             from workers.store import Store
 
@@ -284,7 +277,7 @@ def train_sentiment_command(
                                           embedding=settings.embedding_model if embeddings else None)
             result = train_sentiment(examples, out, config, report, source=source)
     except (TrainingDataError, ValueError) as exc:
-        console.print(f"[red]cannot train the sentiment model:[/red] {exc}")
+        console.print(f"[red]cannot train the sentiment model:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from None
     table = Table(title=f"held-out evaluation ({result.examples} examples, {result.neutral_left_out} 3-star left out, "
                   f"{result.duplicates_dropped} repeats dropped)")
@@ -299,31 +292,6 @@ def train_sentiment_command(
     Console().print(table)
     console.print(f"saved to {result.out} in {result.seconds:.1f} s; workers with DESCFLOW_SENTIMENT_BACKEND=auto "
                   "pick it up within a minute")
-
-
-def _training_pairs(path: Optional[Path], from_db: bool, n: int, settings, shop: Optional[str] = None) -> list:  # noqa: ANN001
-    """Pairs from a JSONL file, the database's published descriptions, or the bundled phrase bank."""
-    from workers.gpu.train import TrainingPair, as_pairs, load_pairs
-
-    if path is not None:
-        return load_pairs(path)
-    if from_db:
-        from workers.store import Store
-
-        store = Store(settings.database_url)
-        data: list[TrainingPair] = []
-        for row in store.current_descriptions(shop):
-            product = store.product_model(row.shop_id, row.product_id)
-            if product is not None:
-                data.append(TrainingPair(product=product, locale=row.locale, description=row.text))
-        if len(data) < 10:
-            console.print(f"[red]only {len(data)} published descriptions in the database[/red]; "
-                          "train from the phrase bank or a pairs file first")
-            raise typer.Exit(2)
-        return data
-    from producers.samples.phrasebank import generate_pairs
-
-    return as_pairs(generate_pairs(n, seed=0))
 
 
 @app.command()

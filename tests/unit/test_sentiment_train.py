@@ -171,6 +171,65 @@ def test_the_cli_reports_bad_data_and_exits_non_zero(tmp_path: Path, monkeypatch
     assert not (tmp_path / "home" / "models" / "sentiment" / "model.json").exists()
 
 
+def _with_bad_lines(tmp_path: Path) -> tuple[Path, list[int], int]:
+    """A usable file in which a few lines have blank text, one is not JSON and one has no label: (path, bad, good)."""
+    rows = [json.dumps(r, ensure_ascii=False) for r in labelled_set(240, seed=6)]
+    bad = {5: json.dumps({"text": "   ", "rating": 5}), 17: json.dumps({"text": "", "rating": 1}),
+           40: "{not json", 99: json.dumps({"text": "no label at all"})}
+    for number, line in sorted(bad.items()):
+        rows.insert(number - 1, line)
+    path = tmp_path / "with-bad-lines.jsonl"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path, sorted(bad), len(rows) - len(bad)
+
+
+def test_the_cli_reports_bad_lines_skips_them_and_says_how_many_it_used(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from descflow.cli import app
+
+    monkeypatch.setenv("DESCFLOW_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("DESCFLOW_SENTIMENT_MODEL", raising=False)
+    monkeypatch.delenv("DESCFLOW_SENTIMENT_BACKEND", raising=False)
+    path, bad, good = _with_bad_lines(tmp_path)
+    result = CliRunner().invoke(app, ["train", "sentiment", "--file", str(path)])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())  # the console wraps long lines
+    for number in bad:
+        assert f"line {number}:" in said
+    assert "text is blank" in said and "not JSON" in said and "give a label or a rating" in said
+    assert f"{good} of {good + len(bad)} lines used, {len(bad)} bad line(s) skipped" in said
+    meta = json.loads((tmp_path / "home" / "models" / "sentiment" / "model.json").read_text())
+    assert set(meta["languages"]) == {"en", "zh"}
+
+
+def test_strict_refuses_a_file_with_bad_lines_and_saves_nothing(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from descflow.cli import app
+
+    monkeypatch.setenv("DESCFLOW_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("DESCFLOW_SENTIMENT_MODEL", raising=False)
+    monkeypatch.delenv("DESCFLOW_SENTIMENT_BACKEND", raising=False)
+    path, bad, _ = _with_bad_lines(tmp_path)
+    result = CliRunner().invoke(app, ["train", "sentiment", "--file", str(path), "--strict"])
+    assert result.exit_code == 1
+    said = " ".join(result.output.split())
+    assert "cannot train the sentiment model" in said and f"{len(bad)} bad line(s)" in said
+    assert all(f"line {number}:" in said for number in bad)
+    assert not (tmp_path / "home" / "models" / "sentiment" / "model.json").exists()
+
+
+def test_a_file_without_a_single_good_line_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from descflow.cli import app
+
+    monkeypatch.setenv("DESCFLOW_HOME", str(tmp_path / "home"))
+    path = tmp_path / "nothing.jsonl"
+    path.write_text('{"text": " ", "rating": 5}\nnope\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["train", "sentiment", "--file", str(path)])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 1
+    assert "0 of 2 lines used" in said and "cannot train the sentiment model" in said
+
+
 def test_training_from_the_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from descflow.cli import app
     from schemas.tables import ReviewRow

@@ -27,6 +27,8 @@ from workers.cpu.classifier import LanguageModel, ModelMeta, SentimentModel, def
 from workers.cpu.sentiment import EmbeddedSentiment, Language, detect_language
 
 __all__ = [
+    "BadLine",
+    "LabelledFile",
     "LabelledReview",
     "LanguageReport",
     "SentimentTrainConfig",
@@ -35,6 +37,7 @@ __all__ = [
     "examples_from_jsonl",
     "examples_from_store",
     "label_of_rating",
+    "read_labelled_jsonl",
     "train_sentiment",
 ]
 
@@ -89,26 +92,62 @@ class LabelledReview(BaseModel):
         return self.label if self.label is not None else label_of_rating(self.rating or 3)
 
 
-def examples_from_jsonl(path: Path | str) -> list[LabelledReview]:
-    """Read {text, label | rating, locale} lines; every bad line is reported with its number and reason."""
+class BadLine(BaseModel):
+    """A line of a labelled JSONL file that is not an example, and why."""
+
+    line: int
+    reason: str
+
+
+class LabelledFile(BaseModel):
+    """What a labelled JSONL file holds: its examples and the lines that are not one."""
+
+    path: str
+    lines: int = Field(description="non-blank lines read")
+    examples: list[LabelledReview]
+    bad: list[BadLine]
+
+    def refusal(self, shown: int = 10) -> str:
+        """The message that refuses the whole file over its bad lines."""
+        listed = "\n  ".join(f"line {b.line}: {b.reason}" for b in self.bad[:shown])
+        more = f"\n  … and {len(self.bad) - shown} more" if len(self.bad) > shown else ""
+        return f"{self.path}: {len(self.bad)} bad line(s); each needs text and label or rating:\n  {listed}{more}"
+
+
+def read_labelled_jsonl(path: Path | str) -> LabelledFile:
+    """Read {text, label | rating, locale} lines: the valid ones as examples, each other one as a bad line."""
     path = Path(path)
     examples: list[LabelledReview] = []
-    errors: list[str] = []
-    with path.open(encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
+    bad: list[BadLine] = []
+    lines = 0
+    with path.open("rb") as f:
+        for number, raw in enumerate(f, 1):
+            if not raw.strip():
                 continue
+            lines += 1
             try:
-                examples.append(LabelledReview.model_validate(json.loads(line)))
+                examples.append(LabelledReview.model_validate(json.loads(raw.decode("utf-8"))))
+            except UnicodeDecodeError:
+                bad.append(BadLine(line=number, reason="not UTF-8"))
             except json.JSONDecodeError as exc:
-                errors.append(f"line {number}: not JSON ({exc.msg})")
+                bad.append(BadLine(line=number, reason=f"not JSON ({exc.msg})"))
             except ValidationError as exc:
-                reasons = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'line'}: {e['msg']}" for e in exc.errors())
-                errors.append(f"line {number}: {reasons}")
-    if errors:
-        shown = "\n  ".join(errors[:10]) + (f"\n  … and {len(errors) - 10} more" if len(errors) > 10 else "")
-        raise TrainingDataError(f"{path}: {len(errors)} bad line(s); each needs text and label or rating:\n  {shown}")
-    return examples
+                bad.append(BadLine(line=number, reason="; ".join(_reason(e) for e in exc.errors())))
+    return LabelledFile(path=str(path), lines=lines, examples=examples, bad=bad)
+
+
+def _reason(error: Any) -> str:
+    where = ".".join(map(str, error["loc"]))
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
+
+
+def examples_from_jsonl(path: Path | str) -> list[LabelledReview]:
+    """Every example of a labelled JSONL file, or TrainingDataError naming its bad lines (the strict reading)."""
+    read = read_labelled_jsonl(path)
+    if read.bad:
+        raise TrainingDataError(read.refusal())
+    return read.examples
 
 
 def examples_from_store(store: Any, shop_id: str | None = None) -> list[LabelledReview]:

@@ -93,7 +93,8 @@ class TrainConfig:
     eval_fraction: float = 0.05
     eval_every: int = 0  # steps between evaluations; 0 = once per epoch
     patience: int = 2  # evaluations without improvement before stopping
-    max_minutes: float = 10.0
+    min_improvement: float = 0.0  # relative drop of the eval loss that counts as better (0.005: half a percent)
+    max_minutes: float = 10.0  # a safety cap: convergence (early stopping) or the last epoch should come first
     max_length: int = 512  # token cap per example when fine-tuning
     seed: int = 0
     threads: int = 0
@@ -483,18 +484,21 @@ def train(
         return {n: p.detach().to("cpu", copy=True) for n, p in model.named_parameters() if p.requires_grad}
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_at)
-    initial = best = _eval_loss(model, eval_batches, dev)
+    initial = best = reference = _eval_loss(model, eval_batches, dev)
     best_state, best_step = snapshot(), 0
     history = [EvalPoint(step=0, epoch=0, eval_loss=initial)]
     started, step, bad, stopped, epochs_run = time.monotonic(), 0, 0, "epochs", 0
 
     def evaluate(epoch: int) -> bool:
         """Record the eval loss, keep the best weights; True when patience has run out."""
-        nonlocal best, best_state, best_step, bad
+        nonlocal best, best_state, best_step, bad, reference
         current = _eval_loss(model, eval_batches, dev)
         history.append(EvalPoint(step=step, epoch=epoch, eval_loss=current))
         if current < best - 1e-4:
-            best, best_state, best_step, bad = current, snapshot(), step, 0
+            best, best_state, best_step = current, snapshot(), step
+        # A plateau: `patience` evaluations in a row without a drop of `min_improvement` below the last real one.
+        if current < reference - max(1e-4, cfg.min_improvement * reference):
+            reference, bad = current, 0
         else:
             bad += 1
         if progress:
