@@ -38,6 +38,9 @@ from workers.gpu import rank
 from workers.gpu.correct import Correction, correct
 from workers.gpu.generate import Decoding, Generator, ModelNotFound, candidate_decodings
 from workers.gpu.prompt import language
+from workers.text.check import check_candidate
+from workers.text.gate import CODES as GATE_CODES
+from workers.text.realise import realise
 
 T = TypeVar("T")
 
@@ -298,8 +301,10 @@ def run_group(gen: Generator, items: Sequence[Item], cfg: RunConfig) -> tuple[li
     for out in gen.generate(requests, max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size):
         i, k = out.key
         raw[i][k] = out.text
+    for i, item in enumerate(items):  # the realiser's candidate comes last, as in the generate stage
+        raw[i].append(realise(item.product, item.locale).text)
     lap("generate")
-    fixed = [[correct(text, item.product, item.locale) for text in texts] for item, texts in zip(items, raw)]
+    fixed = [[check_candidate(text, item.product, item.locale) for text in texts] for item, texts in zip(items, raw)]
     lap("correct")
     dedup = [_within_set([c.text for c in cands], cfg.dedup_threshold) for cands in fixed]
     lap("dedup")
@@ -344,9 +349,16 @@ def summarise(items: Sequence[Item], outcomes: Sequence[Outcome], seconds: Mappi
     texts = [c.text for _, c in chosen]
     refs = [overlap(c.text, item.references, locale) for item, c in chosen if item.references]
     d2 = distinct_2(texts, locale)
+    writers = [o.chosen == len(o.candidates) - 1 for o in outcomes if o.chosen is not None]
+    gate_codes = [codes & set(GATE_CODES) for codes in raw_codes]
     return {
         "products": len(items),
         "candidates": len(raw_codes),
+        "dropped_sentence_rate": _mean(bool(codes) for codes in gate_codes),
+        "gate_misbinding": sum("misbinding" in codes for codes in gate_codes),
+        "gate_wrong_type": sum("wrong_product_type" in codes for codes in gate_codes),
+        "realiser_share": _mean(writers),
+        "chosen_dropped_rate": _mean(bool(_codes(c) & set(GATE_CODES)) for _, c in chosen),
         "coverage": _mean(rank.coverage(item.product, c.text) for item, c in chosen),
         "unsupported_rate": _mean(bool(_codes(c) & rank.FACT_CODES) for _, c in chosen),
         "banned_raw_rate": _mean("banned_term" in codes for codes in raw_codes),
@@ -380,6 +392,11 @@ def _num(value: float | None, digits: int = 2) -> str | None:
 
 TABLE_ROWS: tuple[tuple[str, Callable[[dict[str, Any]], object]], ...] = (
     ("products", lambda g: g["products"]),
+    ("candidates with a sentence dropped", lambda g: _pct(g["dropped_sentence_rate"])),
+    ("misbindings the gate dropped", lambda g: g["gate_misbinding"]),
+    ("wrong product types the gate dropped", lambda g: g["gate_wrong_type"]),
+    ("chosen text by the realiser", lambda g: _pct(g["realiser_share"])),
+    ("chosen text with a dropped sentence", lambda g: _pct(g["chosen_dropped_rate"])),
     ("attribute coverage (chosen)", lambda g: _pct(g["coverage"])),
     ("unsupported-fact rate (chosen, raw)", lambda g: _pct(g["unsupported_rate"])),
     ("banned-term rate (raw candidates)", lambda g: _pct(g["banned_raw_rate"])),
@@ -387,7 +404,7 @@ TABLE_ROWS: tuple[tuple[str, Callable[[dict[str, Any]], object]], ...] = (
     ("repetition rate (raw candidates)", lambda g: _pct(g["repetition_rate"])),
     ("distinct-2 (chosen)", lambda g: _num(g["distinct_2"], 3)),
     ("mean length (words EN / chars ZH)", lambda g: _num(g["mean_length"], 1)),
-    ("empty rate (nothing survived)", lambda g: _pct(g["empty_rate"])),
+    ("dead letters (no candidate survived)", lambda g: _pct(g["empty_rate"])),
     ("seconds per product", lambda g: _num(g["seconds_per_product"], 3)),
     ("reference ROUGE-1 F", lambda g: _num(g["rouge1_f"], 3)),
     ("reference ROUGE-L F", lambda g: _num(g["rougeL_f"], 3)),

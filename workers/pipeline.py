@@ -273,7 +273,24 @@ def generate(self: Task, event_id: str, locale: str) -> int:
         )
         for o in outputs
     ]
+    rows.append(_realised(event, product, locale, len(decodings), audiences[0]))
     return len(rt.store.add_candidates(rows))
+
+
+def _realised(event: ProductEvent, product: Product, locale: str, idx: int, audience: str | None
+              ) -> DescriptionCandidate:
+    """The realiser's text, a candidate like the others: whatever the model wrote, every product has one that
+    says each value as what it is."""
+    from workers.text.realise import WRITER, realise
+
+    with metrics.engine_cpu("prompt"):
+        written = realise(product, locale)
+    return DescriptionCandidate(
+        event_id=event.event_id, shop_id=event.shop_id, product_id=event.product_id, locale=locale, idx=idx,
+        raw_text=written.text, text=written.text, decoding={"writer": WRITER, "audience": audience}, model=WRITER,
+        scores={}, issues=[{"code": "untranslated", "before": left, "after": "", "span": None,
+                            "detail": f"no {locale} form of {left!r}: left out"} for left in written.omitted],
+    )
 
 
 def _rewriter(rt: Any) -> Any:
@@ -294,7 +311,7 @@ def _rewriter(rt: Any) -> Any:
 @stage("correct")
 def correct(self: Task, event_id: str, locale: str) -> int:
     from workers import shop
-    from workers.gpu.correct import correct as correct_text
+    from workers.text.check import check_candidate
 
     rt = get_runtime()
     todo = [c for c in rt.store.candidates(event_id, locale) if c.stage == "generated"]
@@ -306,8 +323,8 @@ def correct(self: Task, event_id: str, locale: str) -> int:
     profile = shop.profile_for(rt, event.shop_id)
     with metrics.engine_cpu("correct"):
         for cand in todo:
-            fixed = correct_text(cand.raw_text, product, locale, rewriter, restricted_terms=profile.restricted_terms,
-                                 preferred_terms=profile.preferred_terms)
+            fixed = check_candidate(cand.raw_text, product, locale, rewriter, restricted_terms=profile.restricted_terms,
+                                    preferred_terms=profile.preferred_terms)
             cand.text = fixed.text
             cand.issues = cand.issues + [f.model_dump(mode="json") for f in fixed.fixes]  # after generation's own
             cand.stage = "corrected"

@@ -38,8 +38,9 @@ def test_updates_regenerate_only_when_they_touch_what_the_text_states(stack):
     shop, product = event["shop_id"], event["product_id"]
     stack.intake().submit(event)
     first = stack.wait_for(lambda: stack.store.current_description(shop, product, "en-US"), what="version 1")
-    assert (first.cause, first.model, first.decoding["seed"] is not None) == ("new_product", stack.settings
-                                                                               .generator_model, True)
+    writers = {stack.settings.generator_model, "realiser"}  # the model's candidates or the realiser's
+    assert first.cause == "new_product" and first.model in writers
+    assert first.decoding.get("seed") is not None if first.model != "realiser" else first.decoding["writer"] == "realiser"
 
     # Facts the text does not state (and an image) change: nothing is rewritten, and that is recorded.
     unstated = [k for k, v in event["attributes"].items() if not value_share(k, v, first.text)]
@@ -59,8 +60,8 @@ def test_updates_regenerate_only_when_they_touch_what_the_text_states(stack):
 
     found = history(stack, shop, product)
     v1, v2 = found["versions"]
-    assert (v1["cause"], v2["cause"], v2["previous_version"], v2["produced_by"]) == (
-        "new_product", "attribute_change", 1, stack.settings.generator_model)
+    assert (v1["cause"], v2["cause"], v2["previous_version"]) == ("new_product", "attribute_change", 1)
+    assert v2["produced_by"] in writers
     assert "".join(c["before"] for c in v2["diff"]) == v1["text"] and "".join(c["after"] for c in v2["diff"]) == v2["text"]
     assert any(c["op"] != "equal" for c in v2["diff"]) or v1["text"] == v2["text"]
     assert found["kept_updates"][0]["event_id"] == quiet["event_id"]

@@ -5,7 +5,7 @@ with a one-line explanation, so a person can see why one text won:
 
 - coverage: share of attribute values (and the brand) the text states, with
   units, number spellings and colour/material synonyms normalised (matching.py);
-- faithfulness: 1 / (1 + facts the correction engine had to fix or remove);
+- faithfulness: 1 / (1 + facts the correction engine had to fix or remove and sentences the fact gate dropped);
 - fluency: exp(mean token log-likelihood) under the generator (the caller scores);
 - review_alignment: praised aspects mentioned, criticised ones not over-claimed;
 - audience: fit to the candidate's audience (audience.py);
@@ -13,7 +13,9 @@ with a one-line explanation, so a person can see why one text won:
 - length: inside the locale's target length (the prompt asks for the same).
 
 The total is the weighted mean over the signals that apply to the product
-(no reviews: no review alignment). Ties break on candidate index.
+(no reviews: no review alignment). A candidate with nothing fixed or dropped
+beats any that had (faithfulness 1.00 first); then the total decides, and ties
+break on candidate index.
 """
 
 from __future__ import annotations
@@ -35,8 +37,10 @@ from workers.gpu.prompt import ReviewHighlights, aspect_label, length_target
 SIGNALS: tuple[str, ...] = tuple(RankWeights.model_fields)
 
 # Fix codes that mean the raw candidate stated something the attributes do not support.
+# The fact gate's drops (workers/text/gate.py) count too: a candidate that lost a sentence never scores 1.00.
 FACT_CODES = {"fact_number", "fact_brand", "fact_colour", "fact_material", "unsupported_claim", "banned_term",
-              "slot_misplaced"}
+              "slot_misplaced", "markup", "broken_word", "mixed_language", "wrong_product_type", "misbinding",
+              "repetition", "ungrammatical"}
 
 # The length band that scores 1: the prompt's target with this much slack either side.
 LENGTH_SLACK = (0.6, 1.2)
@@ -253,12 +257,15 @@ def _align_note(align: Alignment, locale: str) -> str:
     return "; ".join(notes) or "nothing to say"
 
 
-def _key(s: Scored) -> tuple[float, int]:
-    return s.scores["total"], -s.idx
+def _key(s: Scored) -> tuple[bool, float, int]:
+    # A text nothing had to be fixed or dropped from comes first: the realiser's candidate always is one, so a
+    # model text that lost a sentence to the gate is published only when no clean text is left.
+    return s.scores.get("violations", 0.0) == 0, s.scores["total"], -s.idx
 
 
 def best(scored: Sequence[Scored]) -> Scored | None:
-    """Highest total among eligible candidates; the lower index wins a tie."""
+    """Highest total among eligible candidates with nothing fixed or dropped, else among all eligible ones; the
+    lower index wins a tie."""
     eligible = [s for s in scored if s.eligible]
     return max(eligible, key=_key) if eligible else None
 

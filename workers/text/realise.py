@@ -1,0 +1,589 @@
+"""The realiser: a correct description written from a product's roles, in English or Chinese, with no model.
+
+Every value is said as its role ("made of linen", "采用亚麻面料"), the type is
+the subject, related roles share a sentence, and the openings vary with the
+product so that a catalogue of similar products does not read as one text.
+A value that has no form in the target language is left out, never copied
+across scripts; what was left out is reported.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import inflect
+
+from schemas.events import Product
+from workers.text.gate import ZH_LATIN_OK, is_unsafe
+from workers.text.roles import Fact, Inventory, ProductFacts, has_cjk, inventory, lang_of
+
+WRITER = "realiser"
+_QTY = re.compile(r"^\s*([\d][\d.,]*(?:\s*[-–x×]\s*[\d.,]+)*)\s*([^\d\s].*?)\s*$")
+_ZH_NUM = "零一两三四五六七八九十"
+# Roles said in each part of the text, in order.
+_CUT = ("fit", "length", "neckline", "sleeve", "waist", "hem", "closure")
+_LOOK = ("material", "pattern", "style")
+_SPECS = ("weight", "dimensions", "capacity", "pack", "power", "battery", "connectivity", "ports")
+_SUITS = ("age", "skin_type", "season")
+_SKIP = frozenset({"price", "type", "audience", "colour"})  # said elsewhere, or not in a description at all
+_PLANNED = frozenset({"detail", "feature", "part", "size", "care", "ingredients", "texture", "fragrance", "wearing",
+                      "origin", "fits", "assembly"})
+_FEATURE_LISTS = frozenset({"features", "feature", "safety", "functions", "功能", "安全功能", "特点"})
+_YES = frozenset({"yes", "true", "lined", "included", "有", "是", "带"})
+_PROPER = {"bluetooth": "Bluetooth", "usb": "USB", "usb-c": "USB-C", "hdmi": "HDMI", "led": "LED", "tv": "TV",
+           "wi-fi": "Wi-Fi", "eva": "EVA", "abs": "ABS", "spf": "SPF", "lcd": "LCD"}
+_CARE_VERBS = re.compile(r"^(?:hand|machine|dry|wipe|spot|do not|wash|cold|gentle|tumble)\b", re.I)
+_COUNTABLE = re.compile(r"(?:frame|microphone|pocket|hood|display|handle|strap|case|zip|button|screen|light|"
+                        r"timer|lid|cable|adapter|clip|loop|belt|compartment|panel|drawer)$", re.I)
+
+
+@dataclass
+class Realised:
+    text: str
+    omitted: list[str] = field(default_factory=list)  # "key: value" left out for want of a translation
+
+
+def realise(product: Product, locale: str, *, facts: ProductFacts | None = None) -> Realised:
+    """A description of `product` for `locale` from its roles alone."""
+    inv = inventory()
+    facts = facts or inv.facts(product, is_unsafe)
+    lang = lang_of(locale)
+    seed = zlib.crc32(f"{product.product_id}/{locale}".encode())
+    writer = _Chinese(inv, facts, seed) if lang == "zh" else _English(inv, facts, seed)
+    return writer.write()
+
+
+# ---- values in the target language -------------------------------------------------------
+
+
+def say_value(inv: Inventory, fact: Fact, lang: str) -> str | None:
+    """The value in `lang`, or None when it has no form there (it is then left out)."""
+    value = fact.value.strip()
+    if _native(value, lang):
+        return _fix_case(value, lang)  # the shop's own words, where they are in the text's language
+    if fact.term is not None:
+        return _fix_case(fact.term.say(lang), lang)
+    m = _QTY.match(value)
+    if m:
+        unit = inv.unit(m.group(2))
+        if unit is not None:
+            number = m.group(1).replace("×", " x ") if lang == "en" else m.group(1).replace(" x ", "×")
+            return f"{number} {unit.en}" if lang == "en" else f"{number}{unit.zh}"
+    return None
+
+
+def _native(value: str, lang: str) -> bool:
+    """Whether a value can stand in a text of `lang` as it is."""
+    if lang == "en":
+        return not has_cjk(value)
+    latin = re.findall(r"[A-Za-z][A-Za-z\-]*", value)
+    return all(w.lower() in ZH_LATIN_OK or w.isupper() or len(w) <= 2 for w in latin) and (
+        has_cjk(value) or not latin or all(w.isupper() for w in latin))
+
+
+def _fix_case(text: str, lang: str) -> str:
+    """'v领' -> 'V领', 'a字' -> 'A字': single Latin letters in Chinese are capitals."""
+    if lang == "zh":
+        return re.sub(r"(?<![A-Za-z])([a-z])(?=[\u4e00-\u9fff])", lambda m: m.group(1).upper(),
+                      text.replace("polo", "POLO"))
+    return text
+
+
+# ---- English ----------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _inflect() -> inflect.engine:
+    return inflect.engine()
+
+
+def _a(phrase: str) -> str:
+    return _inflect().a(phrase)
+
+
+def _join(items: Sequence[str], conj: str = "and") -> str:
+    items = [i for i in items if i]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + f" {conj} " + items[-1]
+
+
+class _Writer:
+    lang = "en"
+
+    def __init__(self, inv: Inventory, facts: ProductFacts, seed: int) -> None:
+        self.inv, self.facts, self.seed = inv, facts, seed
+        self.omitted: list[str] = []
+
+    noun = ""
+
+    def values(self, role: str) -> list[str]:
+        """The role's values in the text's language; one the type's own name already says is not said again."""
+        out = []
+        for f in self.facts.by_role(role):
+            v = say_value(self.inv, f, self.lang)
+            if v is None:
+                self.omitted.append(f"{f.key}: {f.value}")
+            elif v not in out and not _within(v, self.noun):
+                out.append(v)
+        return out
+
+    def grouped(self, roles: Sequence[str]) -> list[tuple[str, str, list[str]]]:
+        """(role, label, values) per key of the roles, in the roles' order: one statement per key."""
+        groups: dict[tuple[str, str], list[str]] = {}
+        for role in roles:
+            for f in self.facts.by_role(role):
+                label, v = self.label(f), say_value(self.inv, f, self.lang)
+                if label is None or v is None:
+                    self.omitted.append(f"{f.key}: {f.value}")
+                elif v not in groups.setdefault((role, label), []):
+                    groups[(role, label)].append(v)
+        return [(role, label, values) for (role, label), values in groups.items()]
+
+    def pick(self, options: Sequence[str], salt: int = 0) -> str:
+        return options[(self.seed >> (salt * 3)) % len(options)]
+
+    def others(self) -> list[tuple[str, list[str]]]:
+        """(label, values) of facts no sentence plan covers, in record order, grouped by key."""
+        planned = set(_CUT + _LOOK + _SPECS + _SUITS) | _SKIP | _PLANNED
+        return [(label, values) for _, label, values in self.grouped(
+            list(dict.fromkeys(f.role for f in self.facts.facts if f.role not in planned)))]
+
+    def label(self, fact: Fact) -> str | None:
+        """The key as the text names it: the shop's own word when it is in the text's language."""
+        key = re.sub(r"\s*[(（].*?[)）]\s*", "", fact.key).strip()
+        if has_cjk(key) == (self.lang == "zh") and key:
+            return key if self.lang == "zh" else key.lower()
+        if named := self.inv.key_name(key, self.lang):
+            return named
+        role = self.inv.roles.get(fact.role)
+        return role.label[self.lang] if role and fact.role != "part" else None
+
+
+class _English(_Writer):
+    lang = "en"
+
+    def write(self) -> Realised:
+        f = self.facts
+        plural = bool(f.type and f.type.plural)
+        noun = f.type_text if f.type_text and not has_cjk(f.type_text) else f.type.en if f.type else ""
+        self.noun = _proper((noun or "product").lower())
+        self.it, self.its = ("they", "their") if plural else ("it", "its")
+        self.be, self.have = ("are", "have") if plural else ("is", "has")
+        self.s = "" if plural else "s"
+        parts = [self.intro(plural), self.body(), self.details(), self.parts(), self.specs(),
+                 self.suits(), self.sizes(), self.rest(), self.care()]
+        text = " ".join(_sentence(p) for p in parts if p)
+        return Realised(text, self.omitted)
+
+    def intro(self, plural: bool) -> str:
+        colours = self.values("colour")
+        audiences = self.values("audience")
+        adjs: list[str] = []  # "unisex" says only that anyone may buy it: nothing to say
+        people = [a for a in audiences if a.lower() not in ("unisex", "unisex kids")] + (
+            ["kids"] if any(a.lower() == "unisex kids" for a in audiences) else [])
+        if len(colours) == 1:
+            adjs.append(colours[0].lower())
+        described = " ".join(adjs + [self.noun])
+        brand = self.facts.brand if self.facts.brand and not has_cjk(self.facts.brand) else None
+        this = "these" if plural else "this"
+        lead = brand is not None and brand[:1].isupper()  # a sentence may start with it as written
+        aud = _join([p.lower() for p in people])
+        options: list[str]
+        if brand and aud:
+            options = [f"{this} {described} from {brand} {self.be} made for {aud}",
+                       f"made for {aud}, {this} {described} come{self.s} from {brand}",
+                       f"{brand} made {this} {described} for {aud}" if lead else
+                       f"{this} {described} for {aud} come{self.s} from {brand}"]
+        elif brand:
+            options = [f"{this} {described} come{self.s} from {brand}",
+                       (f"these are {described} from {brand}" if plural else f"this is {_a(described)} from {brand}"),
+                       f"{brand} made {this} {described}" if lead else f"{this} {described} come{self.s} from {brand}"]
+        elif aud:
+            options = [f"{this} {described} {self.be} made for {aud}",
+                       (f"these are {described} for {aud}" if plural else f"this is {_a(described)} for {aud}")]
+        else:
+            options = [(f"these are {described}" if plural else f"this is {_a(described)}")]
+        text = self.pick(options)
+        if len(colours) > 1:
+            text += f", available in {_join(colours, 'or')}"
+        return text
+
+    def body(self) -> str:
+        """How it is cut and what it looks like and is made of, in one or two sentences."""
+        phrases = self.cut() + self.look()
+        materials = self.values("material")
+        made = f"made of {_join(materials)}" if materials else ""
+        first, later = phrases[:4], phrases[4:]
+        if made and first:
+            text = self.pick([f"{made}, {self.it} {self.have} {_join(first)}",
+                              f"{self.it} {self.be} {made} and {self.have} {_join(first)}"], 2)
+        elif made:
+            text = f"{self.it} {self.be} {made}"
+        elif first:
+            text = self.pick([f"{self.it} {self.have} {_join(first)}", f"{self.it} feature{self.s} {_join(first)}"],
+                             1)
+        else:
+            return ""
+        return text + (f". {self.it.capitalize()} also {self.have} {_join(later)}" if later else "")
+
+    def cut(self) -> list[str]:
+        phrases = []
+        for v in self.values("fit"):
+            phrases.append(_a(v if re.search(r"\bfit$", v) else f"{v} fit"))
+        for v in self.values("length"):
+            phrases.append(_a(f"{v} cut" if "length" in v else f"{v} length"))
+        for v in self.values("neckline"):
+            phrases.append(_a(v if re.search(r"neck|collar|neckline", v, re.I) else f"{v} neckline"))
+        for v in self.values("sleeve"):
+            phrases.append(v if "sleeve" in v else _a(f"{v} cut") if v.endswith("less") else f"{v} sleeves")
+        for v in self.values("waist"):
+            phrases.append(_a(v if v.endswith("waist") else f"{v} waist"))
+        for v in self.values("hem"):
+            phrases.append(_a(v if "hem" in v else f"{v} hem"))
+        for v in self.values("closure"):
+            phrases.append(_a(v if "closure" in v else f"{v} closure"))
+        return phrases
+
+    def look(self) -> list[str]:
+        phrases = []
+        wearing = self.values("wearing")
+        if wearing:
+            phrases.append(_a(f"{_join(wearing)} design"))
+        for v in self.values("pattern"):
+            if v in ("solid", "plain"):
+                phrases.append("a solid colour")
+            elif v in ("self design", "self-design"):
+                phrases.append("a self-design pattern")
+            elif re.search(r"(?:pattern|print|design)$", v):
+                phrases.append(_a(v))
+            else:
+                phrases.append(_a(f"{v} design" if v.endswith("ed") else f"{v} pattern"))
+        phrases += [_a(f"{v} look") for v in self.values("style")]
+        return phrases
+
+    def details(self) -> str:
+        details = self.values("detail")
+        features = [self._feature(f) for f in self.facts.by_role("feature")]
+        features = [v for v in dict.fromkeys(features) if v]
+        out = []
+        if details:
+            out.append(f"details include {_join(details)}")
+        if features:
+            out.append(f"{self.it} come{self.s} with {_join(features)}")
+        for v in self.values("assembly"):
+            out.append("assembly is required" if v.lower() in ("required", "assembly required") else f"assembly: {v}")
+        return ". ".join(_sentence(x)[:-1] for x in out)
+
+    def _feature(self, fact: Fact) -> str | None:
+        """'foldable frame' -> 'a foldable frame'; noise cancelling: active -> 'active noise cancelling'."""
+        v = say_value(self.inv, fact, self.lang)
+        if v is None:
+            self.omitted.append(f"{fact.key}: {fact.value}")
+            return None
+        key = (self.label(fact) or "").lower()
+        if " " not in v and key and key not in _FEATURE_LISTS and key not in v.lower():
+            return f"{v} {key}"
+        return _a(v) if _COUNTABLE.search(v) else v
+
+    def parts(self) -> str:
+        clauses = []
+        for _, label, values in self.grouped(("part",)):
+            if values[0].lower() in _YES:
+                clauses.append(f"{self.it} {self.be} lined" if label == "lining" else f"{self.it} {self.have} "
+                               f"{_a(label)}")
+            elif len(values) == 1 and _head(label) in values[0].lower():  # blades: 6 stainless steel blades
+                clauses.append(f"{self.it} {self.have} {values[0] if values[0][:1].isdigit() else _a(values[0])}")
+            else:
+                verb = "are" if _plural_noun(label) or len(values) > 1 else "is"
+                clauses.append(f"the {label} {verb} {_join(values)}")
+        return _join(clauses)
+
+    def specs(self) -> str:
+        clauses = [self._spec(role, label, values) for role, label, values in self.grouped(_SPECS + ("fits",))]
+        sentences = [" and ".join(clauses[i:i + 2]) for i in range(0, len(clauses), 2)]
+        return ". ".join(_sentence(s)[:-1] for s in sentences)
+
+    def _spec(self, role: str, label: str, values: list[str]) -> str:
+        v = _join(values)
+        if role == "weight" and label == "weight":
+            return f"{self.it} weigh{self.s} {v}"
+        if role == "dimensions" and label in ("dimensions", "size"):
+            return f"{self.it} measure{self.s} {v}"
+        if role == "connectivity":
+            return f"{self.it} connect{self.s} over {v}"
+        if role == "pack" and label in ("set of", "pack of"):
+            return f"{self.it} come{self.s} as {_a(label)} {v}"
+        if role == "pack" and label == "pieces":
+            return f"{self.it} {self.have} {v} pieces"
+        if role == "fits":
+            return f"{self.it} fit{self.s} {v}" + (" screens" if "screen" in label and v[-1:].isdigit() is False
+                                                   and not v.endswith("s") else "")
+        return self._is(label, values)
+
+    def _is(self, label: str, values: list[str]) -> str:
+        """'its driver size is 40 mm', 'it has 2 drawers', 'it has an adjustable hood'."""
+        v = _join(values)
+        if len(values) == 1 and re.fullmatch(r"\d+", v) and _plural_noun(label):
+            noun = label if v != "1" else _inflect().singular_noun(label) or label
+            return f"{self.it} {self.have} {v} {noun}"
+        if len(values) == 1 and _head(label) in v.lower():  # "hood: adjustable hood", "pockets: 1 front pocket"
+            return f"{self.it} {self.have} {v if v[:1].isdigit() else _a(v)}"
+        if values[0].lower() in _YES:
+            return f"{self.it} {self.have} {_a(label)}"
+        if label.endswith(("able", "cancelling", "proof")):
+            return f"{label}: {v}"
+        return f"{self.its} {label} {'are' if len(values) > 1 or _plural_noun(label) else 'is'} {v}"
+
+    def suits(self) -> str:
+        out = []
+        for v in self.values("age"):
+            out.append(f"{self.it} {self.be} suitable for ages {v}")
+        for v in self.values("skin_type"):
+            out.append(f"{self.it} suit{self.s} {v}")
+        for v in self.values("season"):
+            out.append(f"{self.it} suit{self.s} {v} use")
+        return ". ".join(_sentence(x)[:-1] for x in out)
+
+    def sizes(self) -> str:
+        sizes = self.values("size")
+        if not sizes:
+            return ""
+        if len(sizes) == 1:
+            return f"{self.it} come{self.s} in size {sizes[0]}" if not re.search(r"\d\s*x\s*\d", sizes[0]) \
+                else f"{self.it} measure{self.s} {sizes[0]}"
+        return f"{self.it} come{self.s} in sizes {_join(sizes)}"
+
+    def rest(self) -> str:
+        out = []
+        if v := self.values("texture"):
+            out.append(f"{self.it} {self.have} {_a(_join(v) + ' texture')}")
+        if v := self.values("fragrance"):
+            out.append(f"{self.it} {self.be} {v[0]}" if v[0].endswith("free") else f"{self.its} scent is {_join(v)}")
+        if v := self.values("ingredients"):
+            out.append(f"{self.its} key ingredients are {_join(v)}" if len(v) > 1
+                       else f"{self.its} key ingredient is {v[0]}")
+        if v := self.values("origin"):
+            out.append(f"{self.it} {self.be} made in {_join(v)}")
+        out += [self._is(label, values) for label, values in self.others()]
+        return ". ".join(_sentence(x)[:-1] for x in out)
+
+    def care(self) -> str:
+        v = self.values("care")
+        if not v:
+            return ""
+        return _join(v) if _CARE_VERBS.match(v[0]) else f"care: {_join(v)}"
+
+
+def _within(value: str, noun: str) -> bool:
+    """Whether the type's name already says the value ('midi' of a midi dress, 阔腿裤 of 阔腿裤)."""
+    v, n = value.lower(), noun.lower()
+    if not v or not n:
+        return False
+    return v in n if has_cjk(v) else re.search(rf"(?<![\w-]){re.escape(v)}(?![\w-])", n) is not None
+
+
+def _head(label: str) -> str:
+    """The singular head noun of a key: 'blades' -> 'blade', 'front pockets' -> 'pocket'."""
+    word = label.split()[-1].lower() if label.split() else label.lower()
+    return _inflect().singular_noun(word) or word
+
+
+def _plural_noun(label: str) -> bool:
+    word = label.split()[-1] if label.split() else label
+    return not word.endswith("ss") and bool(_inflect().singular_noun(word))
+
+
+def _proper(text: str) -> str:
+    return " ".join(_PROPER.get(w.lower(), w) for w in text.split(" "))
+
+
+def _sentence(text: str) -> str:
+    text = text.strip().rstrip(".")
+    return text[:1].upper() + text[1:] + "." if text else ""
+
+
+# ---- Chinese ----------------------------------------------------------------------------
+
+
+def _count_zh(n: int) -> str:
+    return _ZH_NUM[n] if 0 <= n <= 10 else str(n)
+
+
+_GARMENT_END = tuple("衣裙裤衫套服袍装褂")
+
+
+class _Chinese(_Writer):
+    lang = "zh"
+
+    def write(self) -> Realised:
+        f = self.facts
+        self.noun = f.type_text if has_cjk(f.type_text) else f.type.zh if f.type else "商品"
+        self.garment = any(c in self.noun for c in _GARMENT_END)
+        groups = [self.intro() + self.look(), self.cut(), self.parts(), self.specs(),
+                  self.suits(), self.sizes(), self.rest(), self.care()]
+        groups = [g for g in groups if g]
+        if len(groups) > 1 and len(groups[0]) == 1:  # a first sentence never stops after the noun
+            groups[0:2] = [groups[0] + groups[1]]
+        return Realised("".join(_zh_sentence(g) for g in groups), self.omitted)
+
+    def intro(self) -> list[str]:
+        colours = self.values("colour")
+        audiences = self.values("audience")
+        adj = "".join(a for a in audiences if a == "男女同款")
+        people = [a for a in audiences if a != "男女同款"]
+        if len(colours) == 1:
+            adj += colours[0]
+        brand = self.facts.brand or ""
+        if brand and not has_cjk(brand) and not re.fullmatch(r"[A-Za-z0-9&'. -]+", brand):
+            brand = ""
+        described = f"{adj}{self.noun}"
+        if brand:
+            head = self.pick([f"这款{described}来自{brand}", f"{brand}推出的这款{described}",
+                              f"这是{brand}的一款{described}"])
+            if head.startswith(brand) and not people:  # "X推出的这款…" needs a predicate of its own
+                head = f"这款{described}来自{brand}"
+        else:
+            head = f"这是一款{described}"
+        clauses = [head]
+        if people:
+            clauses.append(self.pick([f"适合{'、'.join(people)}", f"专为{'、'.join(people)}设计"], 1))
+        if len(colours) > 1:
+            clauses.append(f"有{'、'.join(colours)}{_count_zh(len(colours))}种颜色可选")
+        return clauses
+
+    def look(self) -> list[str]:
+        clauses = []
+        materials = self.values("material")
+        washed = "水洗" in materials
+        materials = [m for m in materials if m != "水洗"]
+        if materials:
+            word = "面料" if self.garment or any(f.key in ("面料", "fabric") for f in self.facts.by_role("material")) \
+                else "材质"
+            joined = "、".join(materials)
+            tail = "" if joined.endswith(("料", "材质", "布")) else word
+            clauses.append(self.pick([f"选用{joined}{tail}", f"以{joined}为{word}" if not tail == "" else
+                                      f"选用{joined}"], 2))
+        if washed:
+            clauses.append("经水洗处理")
+        styles = self.values("style")
+        if len(styles) == 1:
+            clauses.append(f"整体为{styles[0]}风格")
+        elif styles:
+            clauses.append(f"融合{'、'.join(styles)}风格")
+        wearing = self.values("wearing")
+        if wearing:
+            clauses.append(f"{'、'.join(wearing)}设计")
+        return clauses
+
+    def cut(self) -> list[str]:
+        """版型, 袖, one list of design points, the pattern, hem and features, each said once."""
+        clauses = []
+        fits = self.values("fit")
+        if fits:
+            joined = "、".join(fits)
+            clauses.append(f"采用{joined}" if joined.endswith(("版型", "剪裁")) else f"采用{joined}版型")
+        sleeves = self.values("sleeve")
+        plain = [v for v in sleeves if not v.startswith("无")]
+        if plain:
+            clauses.append(f"搭配{'、'.join(plain)}")
+        design = [v for v in sleeves if v.startswith("无")]
+        design += self.values("neckline")
+        for v in self.values("length"):
+            if v == "常规":
+                clauses.append("常规衣长")
+            else:
+                design.append("长款" if v in ("长裙", "长裤") else "短款" if v in ("短裙", "短裤") else
+                              f"{v[:-1]}款" if v.endswith(("裤", "裙")) else v)
+        design += self.values("waist")
+        design += self.values("closure")
+        adorned, pictured = [], []
+        for v in self.values("pattern"):
+            if v.endswith("色") or v in ("渐变", "创意", "环保"):
+                design.append(v)
+            elif v.endswith(("纹", "花", "点", "绣", "丝", "图案")):
+                adorned.append(v)
+            else:
+                pictured.append(v)
+        design += self.values("detail")
+        if design:
+            said = "、".join(dict.fromkeys(design))
+            clauses.append(f"{said}设计" if not clauses else self.pick([f"加入{said}设计", f"配以{said}设计"], 3))
+        if adorned or pictured:
+            clauses.append("饰有" + "、".join(adorned + ([f"{'、'.join(pictured)}图案"] if pictured else [])))
+        hems: dict[str, list[str]] = {}
+        for f in self.facts.by_role("hem"):
+            v = say_value(self.inv, f, self.lang)
+            if v and not _within(v, self.noun):
+                hems.setdefault("裤口" if "裤" in f.key else "下摆", []).append(v)
+        clauses += [f"{'、'.join(vs)}{where}" for where, vs in hems.items()]
+        features = self.values("feature")
+        if features:
+            clauses.append(f"具备{'、'.join(features)}功能" if not features[-1].endswith(("功能", "屏", "灯"))
+                           else f"配有{'、'.join(features)}")
+        clauses += self.values("assembly")
+        return clauses
+
+    def parts(self) -> list[str]:
+        return [_zh_is(label, values) for _, label, values in self.grouped(("part",))]
+
+    def specs(self) -> list[str]:
+        return [f"{values[0]}件装" if label in ("set of", "pack of") else _zh_is(label, values)
+                for _, label, values in self.grouped(_SPECS + ("fits",))]
+
+    def suits(self) -> list[str]:
+        out = [f"适合{v}使用" for v in self.values("age")]
+        out += [f"适合{v}" for v in self.values("skin_type")]
+        out += [f"适用于{v}" for v in self.values("season")]
+        return out
+
+    def sizes(self) -> list[str]:
+        sizes = self.values("size")
+        if not sizes:
+            return []
+        if len(sizes) == 1:
+            return [f"尺寸为{sizes[0]}" if re.search(r"\d\s*[x×]\s*\d", sizes[0]) else f"尺码为{sizes[0]}"]
+        return [f"提供{'、'.join(sizes)}尺码"]
+
+    def rest(self) -> list[str]:
+        out = []
+        if v := self.values("texture"):
+            out.append(f"质地为{'、'.join(v)}")
+        if v := self.values("fragrance"):
+            out.append(f"{'、'.join(v)}" if v[0].startswith("无") else f"香味为{'、'.join(v)}")
+        if v := self.values("ingredients"):
+            out.append(f"核心成分为{'、'.join(v)}")
+        if v := self.values("origin"):
+            out.append(f"产地为{'、'.join(v)}")
+        out += [_zh_is(label, values) for label, values in self.others()]
+        return out
+
+    def care(self) -> list[str]:
+        v = self.values("care")
+        return [f"洗涤方式为{'、'.join(v)}"] if v else []
+
+
+def _zh_is(label: str, values: list[str]) -> str:
+    """'带内衬', '帽子可拆卸', '共有2个抽屉', '阻抗为32欧姆'."""
+    joined = "、".join(values)
+    if values[0] in _YES:
+        return f"带{label}"
+    if len(values) == 1 and len(joined) <= 3 and joined.startswith(("可", "无", "需")):
+        return f"{label}{joined}"
+    if re.fullmatch(r"\d+", joined) and len(label) <= 2 and not label.endswith("数"):
+        return f"共有{joined}个{label}"
+    return f"{label}为{joined}"
+
+
+def _zh_sentence(clauses: Sequence[str] | str) -> str:
+    items = [clauses] if isinstance(clauses, str) else list(clauses)
+    items = [c for c in items if c]
+    return "，".join(items) + "。" if items else ""
+
+
+__all__ = ["WRITER", "Realised", "realise", "say_value"]
+

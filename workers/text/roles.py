@@ -1,0 +1,360 @@
+"""What each attribute of a product is: its role (colour, material, audience, type …), in English and Chinese.
+
+Everything that writes or checks a description asks this module, so that a
+value is always said as what it is. The inventory is data (roles.yaml: key
+names and cue words per role; lexicon.yaml: product types, known values with
+their translations, units), read once per process.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from schemas.events import Product
+from workers.text.phrases import PhraseIndex, has_cjk
+
+HERE = Path(__file__).resolve().parent
+_BRACKETS = re.compile(r"\s*[(（][^)）]*[)）]\s*")
+
+# Roles whose key may hold a value of another role (颜色#纯色 is a pattern, 裙长#连衣裙 a type, style: over-ear
+# a way of wearing): for these keys the lexicon's role of the value wins.
+SOFT_ROLES = frozenset({"type", "colour", "style", "length", "detail", "feature", "pattern", "fit", "material"})
+_GENERIC_TYPE_KEYS = frozenset({"type", "category", "product type", "kind", "类型", "品类", "种类"})
+_GARMENT_CHARS = tuple("衣裙裤衫套服袍装褂")
+_NOUN_FORMS = {"裙": "裙子", "裤": "裤子"}  # a one-character type is not said alone
+_SELF_EVIDENT = frozenset({"colour", "material", "pattern", "style", "audience"})
+# Product-type nouns that are also common words ("set of 2", "on top", "suits you"): not used to spot a wrong type.
+AMBIGUOUS_TYPES = frozenset({
+    "set", "top", "kit", "cup", "ring", "belt", "watch", "suit", "flats", "heels", "pumps", "cover", "covers", "bin",
+    "holder", "studs", "frame", "plant", "case", "tray", "pack", "runner", "slides", "shades", "bowl", "fit", "shell",
+    "stand", "hub", "box", "lamp", "mat", "clutch", "bottle", "mug", "sleeve", "liners", "glasses", "cap", "衫", "衣",
+})
+
+
+def lang_of(locale: str) -> str:
+    """'zh' for any Chinese locale, else 'en' (the two languages descflow writes)."""
+    return "zh" if locale.lower().startswith("zh") else "en"
+
+
+def norm(text: str) -> str:
+    """Lower-case, NFKC, single spaces: how keys and values are looked up."""
+    return " ".join(unicodedata.normalize("NFKC", str(text)).lower().replace("_", " ").split())
+
+
+def norm_key(key: str) -> str:
+    """'Sizes (US)' -> 'sizes': brackets only qualify a key."""
+    return norm(_BRACKETS.sub(" ", str(key)))
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    label: dict[str, str]
+    keys: frozenset[str]
+    cues: dict[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Term:
+    """One known value (or product type) with its forms in both languages."""
+
+    role: str
+    en: str
+    zh: str
+    plural: bool = False
+    forms: tuple[str, ...] = ()  # every spelling, normalised, both languages
+
+    def say(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One value of a product, with the role it is said as. key: the shop's own name for it."""
+
+    role: str  # "" when no role knows the key: it is said under its own name
+    key: str
+    value: str
+    source: str = "attribute"  # attribute | title | category
+    term: Term | None = None  # the lexicon entry, when the value is a known one
+
+
+@dataclass
+class ProductFacts:
+    """What may be said of a product: its type, brand and facts by role."""
+
+    type: Term | None
+    type_text: str  # the type as the record words it (for a type the lexicon does not know)
+    brand: str | None
+    facts: list[Fact] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # values not stated at all (markup, instructions, links)
+
+    def by_role(self, role: str) -> list[Fact]:
+        return [f for f in self.facts if f.role == role]
+
+    @property
+    def roles(self) -> set[str]:
+        return {f.role for f in self.facts}
+
+
+class Inventory:
+    """The roles, the product types and the known values, indexed for lookup."""
+
+    def __init__(self, roles: dict, lexicon: dict) -> None:  # type: ignore[type-arg]
+        self.roles: dict[str, Role] = {}
+        self._key_role: dict[str, str] = {}
+        for name, spec in roles["roles"].items():
+            keys = frozenset(norm_key(k) for k in spec.get("keys", []))
+            cues = {lang: tuple(norm(c) for c in spec.get("cues", {}).get(lang, []) or []) for lang in ("en", "zh")}
+            self.roles[name] = Role(name, dict(spec["label"]), keys, cues)
+            for key in keys:
+                self._key_role.setdefault(key, name)
+        self._key_names: dict[str, dict[str, str]] = {}
+        for pair in roles.get("key_names", []):
+            for lang in ("en", "zh"):
+                self._key_names[norm_key(pair[lang])] = {"en": pair["en"], "zh": pair["zh"]}
+        self.types: list[Term] = [self._term("type", t) for t in lexicon.get("types", [])]
+        self.values: list[Term] = [self._term(role, v) for role, items in lexicon.get("values", {}).items()
+                                   for v in items or []]
+        self.units: list[Term] = [self._term("unit", u) for u in lexicon.get("units", [])]
+        self._type_index = _index(self.types)
+        self._value_index = _index(self.values)
+        self._unit_index = _index(self.units)
+
+    @staticmethod
+    def _term(role: str, spec: dict) -> Term:  # type: ignore[type-arg]
+        en, zh = str(spec["en"]).strip(), str(spec["zh"]).strip()
+        forms = {norm(en), norm(zh), *(norm(x) for x in spec.get("also_en", []) or []),
+                 *(norm(x) for x in spec.get("also_zh", []) or [])}
+        return Term(role, en, zh, bool(spec.get("plural", False)), tuple(sorted(f for f in forms if f)))
+
+    def role_of_key(self, key: str) -> Role | None:
+        name = self._key_role.get(norm_key(key))
+        return self.roles[name] if name else None
+
+    def key_name(self, key: str, lang: str) -> str | None:
+        """An attribute name in the other language ('driver size' -> 单元尺寸), when the glossary has it."""
+        names = self._key_names.get(norm_key(key))
+        return names[lang] if names else None
+
+    def known_value(self, value: str) -> Term | None:
+        return self._value_index.get(norm(value))
+
+    def known_type(self, noun: str) -> Term | None:
+        return self._type_index.get(norm(noun))
+
+    def unit(self, unit: str) -> Term | None:
+        return self._unit_index.get(norm(unit))
+
+    def cue_roles(self, lang: str) -> list[tuple[str, str]]:
+        """(cue, role) for the language, longest cue first."""
+        pairs = [(cue, r.name) for r in self.roles.values() for cue in r.cues.get(lang, ())]
+        return sorted(pairs, key=lambda p: -len(p[0]))
+
+    @functools.cached_property
+    def type_index(self) -> PhraseIndex[Term]:
+        """Every spelling of every product type that is not also a common word."""
+        return PhraseIndex(dict(self.type_nouns()))
+
+    @functools.cached_property
+    def value_index(self) -> PhraseIndex[str]:
+        """Every known value's spelling -> its role; product types -> "type"."""
+        entries = {form: t.role for t in self.values for form in t.forms}
+        entries.update({form: "type" for form, _ in self.type_nouns() if form not in entries})
+        return PhraseIndex(entries)
+
+    def type_nouns(self) -> Iterator[tuple[str, Term]]:
+        """Every spelling of every product type that is not also a common word."""
+        for term in self.types:
+            for form in term.forms:
+                if form not in AMBIGUOUS_TYPES:
+                    yield form, term
+
+    # ---- a product's facts ------------------------------------------------------------
+
+    def facts(self, product: Product, is_unsafe: callable = lambda _v: False) -> ProductFacts:  # type: ignore[valid-type]
+        """The product's facts by role: its attributes, then what its title adds (colour, audience, pattern, fit …
+        words the attributes lack), and its type from the type attribute, the title's head noun or the category."""
+        out = ProductFacts(type=None, type_text="", brand=(product.brand or "").strip() or None)
+        typed: list[tuple[str, str]] = []
+        for key, raw in product.attributes.items():
+            for value in _values(raw):
+                if is_unsafe(value) or is_unsafe(key):
+                    out.refused.append(value)
+                    continue
+                fact = self._fact(key, value)
+                if fact.role == "type":
+                    typed.append((key, value))
+                else:
+                    out.facts.append(fact)
+        self._type(product, typed, out)
+        self._from_title(product, out)
+        return out
+
+    def _fact(self, key: str, value: str) -> Fact:
+        role = self.role_of_key(key)
+        name = role.name if role else ""
+        known = self.known_value(value)
+        kind = self.known_type(value)
+        if name in SOFT_ROLES or not name:
+            if kind is not None and (name in ("type", "length", "") or known is None):
+                return Fact("type", key, value, term=kind)
+            # Under a key no role knows, only a value that says what it is wherever it stands takes the lexicon's
+            # role (a colour, a material); "可拆卸" under 帽子 says something of the hood, not of the product.
+            if known is not None and (name in SOFT_ROLES or known.role in _SELF_EVIDENT):
+                return Fact(known.role, key, value, term=known)
+        # A known word under a key that says otherwise: the key decides the role, the lexicon still translates it.
+        return Fact(name, key, value, term=known)
+
+    def _type(self, product: Product, typed: list[tuple[str, str]], out: ProductFacts) -> None:
+        # The most specific type attribute first (衣样式 外套 over 类型 上衣), in the record's own words.
+        known = [(key, v, t) for key, v in typed if (t := self.known_type(v))]
+        if known:
+            key, value, term = max(known, key=lambda k: (norm_key(k[0]) not in _GENERIC_TYPE_KEYS, len(k[1])))
+            out.type, out.type_text = term, _NOUN_FORMS.get(value, value)
+        head = self.head_noun(product.title, product.brand)
+        if head is not None and (out.type is None or _refines(head, out.type)):
+            out.type, out.type_text = head
+        if out.type is None:
+            category = self.known_type(product.category) or self.known_type(product.category.rstrip("s"))
+            if category is not None:
+                out.type, out.type_text = category, category.en
+        if out.type is None:
+            out.type_text = typed[0][1] if typed else _last_word(product.title) or product.category.replace("_", " ")
+        # A type word the chosen type does not say is a design detail (裙型 百褶 of a 连衣裙), when it is not a
+        # garment of its own.
+        for key, value in typed:
+            if (value not in out.type_text and has_cjk(value) and not value.endswith(_GARMENT_CHARS)
+                    and norm_key(key) not in _GENERIC_TYPE_KEYS):
+                out.facts.append(Fact("detail", key, value))
+
+    def _finer_colour(self, product: Product, out: ProductFacts) -> None:
+        colours = out.by_role("colour")
+        if len(colours) != 1 or has_cjk(product.title):
+            return
+        base = norm(colours[0].value)
+        text = norm(product.title)
+        finer = [m.group(0) for term in self.values if term.role == "colour" for form in term.forms
+                 if base in form.split() and form != base and not has_cjk(form)
+                 and (m := re.search(rf"(?<![\w-]){re.escape(form)}(?![\w-])", text))]
+        if finer:
+            i = out.facts.index(colours[0])
+            out.facts[i] = Fact("colour", colours[0].key, max(finer, key=len), "title", self.known_value(max(finer, key=len)))
+
+    def head_noun(self, title: str, brand: str | None = None) -> tuple[Term, str] | None:
+        """The product type a title ends with ('… Cropped Jeans' -> jeans; '休闲阔腿裤' -> 阔腿裤), as worded there."""
+        if brand:
+            title = re.sub(re.escape(brand), " ", title, flags=re.I)
+        core = re.split(r"\s+with\s+", title, maxsplit=1, flags=re.I)[0]
+        if has_cjk(core):
+            text = norm(core)
+            found = [(text.rfind(form) + len(form), len(form), term) for form, term in self._type_index.items()
+                     if has_cjk(form) and form in text]
+            if not found:
+                return None
+            term = max(found, key=lambda f: (f[0], f[1]))[2]
+            return term, term.zh
+        words = re.sub(r"\s+\d[\d.,]*\s*\w*$", "", core).split()
+        for end in range(len(words), 0, -1):  # the last noun first, the longest phrase ending there first
+            for size in (3, 2, 1):
+                phrase = " ".join(words[max(0, end - size):end])
+                term = self.known_type(phrase)
+                if term is not None and (end == len(words) or norm(phrase) not in AMBIGUOUS_TYPES):
+                    return term, norm(phrase)
+        return None
+
+    def _from_title(self, product: Product, out: ProductFacts) -> None:
+        """Words of the title the attributes lack: colour, audience, pattern, fit, neckline, sleeve, length.
+
+        A title colour that names the attribute's more precisely ('Navy Blue' for Blue) replaces it."""
+        self._finer_colour(product, out)
+        have = out.roles | ({"material"} if out.by_role("part") else set())
+        pack = re.search(r"\b(set|pack) of (\d+)\b", product.title, re.I)
+        if pack and "pack" not in have:
+            out.facts.append(Fact("pack", f"{pack.group(1).lower()} of", pack.group(2), source="title"))
+        text = norm(product.title)
+        type_words = norm(out.type_text)
+        cjk = has_cjk(text)
+        found: dict[str, list[Term]] = {}
+        for term in self.values:
+            if term.role in have or term.role not in ("colour", "audience", "pattern", "fit", "neckline", "sleeve",
+                                                       "length", "waist", "style", "material"):
+                continue
+            for form in term.forms:
+                if has_cjk(form) != cjk or len(form) < (2 if cjk else 4) or form in type_words:
+                    continue
+                if term.role == "fit" and not cjk and "fit" not in form:
+                    continue  # "Slim" names a power bank's shape; "Slim Fit" a garment's cut
+                if (form in text) if cjk else re.search(rf"(?<![\w-]){re.escape(form)}(?![\w-])", text):
+                    found.setdefault(term.role, []).append(term)
+                    break
+        type_forms = set(out.type.forms) if out.type else set()
+        for role, terms in found.items():
+            # the longest match of a role only ("super skinny fit" over "skinny fit"), never a part of the type
+            terms = [t for t in terms if not (set(t.forms) & type_forms)]
+            terms.sort(key=lambda t: -len(t.en))
+            kept: list[Term] = []
+            for t in terms:
+                if not any(t.en in k.en for k in kept):
+                    kept.append(t)
+            if role in ("colour", "audience") and len(kept) > 1:
+                kept = kept[:1]
+            for t in kept:
+                said = next(f for f in sorted(t.forms, key=len, reverse=True) if has_cjk(f) == cjk and (
+                    f in text if cjk else re.search(rf"(?<![\w-]){re.escape(f)}(?![\w-])", text)))
+                # a material is said as its noun ("wooden" in a title is "wood")
+                out.facts.append(Fact(role, "title", t.say("zh" if cjk else "en") if role == "material" else said,
+                                      source="title", term=t))
+
+
+def _refines(head: tuple[Term, str], current: Term) -> bool:
+    """A title noun that names the attribute's type more precisely ('阔腿裤' for 裤)."""
+    return head[0] is not current and (current.zh in head[0].zh or current.en in head[0].en)
+
+
+def _last_word(title: str) -> str:
+    """The last plain word of a title, past model codes and sizes ('… Cotton Boxer XYBOX2PCKN156' -> boxer)."""
+    words = [w for w in re.split(r"\s+", title) if re.fullmatch(r"[A-Za-z][a-z'-]*|[A-Za-z-]+", w)
+             and not (w.isupper() and len(w) > 4)]
+    return words[-1].lower() if words else ""
+
+
+def _values(raw: object) -> list[str]:
+    items = raw if isinstance(raw, list) else [raw]
+    return [s for v in items if (s := _text(v))]
+
+
+def _text(value: object) -> str:
+    """A value as a shop would write it: 6, not 6.0."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _index(terms: Iterable[Term]) -> dict[str, Term]:
+    index: dict[str, Term] = {}
+    for t in terms:
+        for form in t.forms:
+            index.setdefault(form, t)
+    return index
+
+
+@functools.lru_cache(maxsize=1)
+def inventory() -> Inventory:
+    """The inventory of this installation, read once per process."""
+    with open(HERE / "roles.yaml", encoding="utf-8") as fh:
+        roles = yaml.safe_load(fh)
+    with open(HERE / "lexicon.yaml", encoding="utf-8") as fh:
+        lexicon = yaml.safe_load(fh)
+    return Inventory(roles, lexicon)
+
+
+__all__ = ["Fact", "Inventory", "ProductFacts", "Role", "Term", "has_cjk", "inventory", "lang_of", "norm",
+           "norm_key"]
