@@ -132,6 +132,7 @@ def train_generator(request: GeneratorTraining, settings: Any, *, progress: Repo
     from workers.gpu.train import TrainingError, train
 
     hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()  # the training bar is the progress; no second bar for writing the weights
     out = output_of(request, settings)
     if request.if_missing and model_exists(out):
         say(f"generator model already at {out}")
