@@ -145,7 +145,10 @@ def test_harness_runs_on_three_sample_products(tiny_model: Path, tmp_path: Path,
     assert groups and {g["locale"] for g in groups} <= {"en-US", "zh-CN"}
     assert sum(g["products"] for g in groups) >= 3
     for group in groups:
-        assert group["source"] == "samples" and group["candidates"] == 2 * group["products"]
+        # the model's two candidates and the realiser's one, as in the generate stage
+        assert group["source"] == "samples" and group["candidates"] == (2 + 1) * group["products"]
+        assert group["empty_rate"] == 0  # the realiser's candidate passes: nothing ends as a dead letter
+        assert 0 <= group["realiser_share"] <= 1 and group["gate_misbinding"] >= 0
         for key in RATES:
             assert group[key] is None or 0 <= group[key] <= 1, key
         assert group["banned_final_rate"] in (0, None)

@@ -49,7 +49,11 @@ _ARTICLE = re.compile(r"\b([Aa]n?)\s+([A-Za-z0-9][\w'’-]*)")
 # Which roles a cue of one role may legitimately introduce (a material cue before a part's material …).
 _COMPATIBLE: dict[str, frozenset[str]] = {
     "material": frozenset({"material", "part", "texture"}),
+    # 使用/选用/采用 take what a product is made or cut with, never its type, colour, style or audience
+    "use": frozenset({"material", "part", "texture", "fit", "detail", "closure", "neckline", "sleeve", "pattern",
+                      "waist", "hem", "length", "feature", "wearing", "ingredients"}),
     "audience": frozenset({"audience", "age", "skin_type"}),
+    "suits": frozenset({"audience", "age", "skin_type", "season", "fits", "style"}),
     "colour": frozenset({"colour"}),
     "style": frozenset({"style", "wearing", "fit", "pattern", "detail", "length", "neckline", "sleeve"}),
     "capacity": frozenset({"capacity", "pack"}),
@@ -95,9 +99,18 @@ def is_unsafe(value: str) -> bool:
     return bool(_MARKUP.search(value) or _BROKEN.search(value))
 
 
+_ABBREVIATION = re.compile(r"(?:\b[A-Za-z]\.|\b(?:Assn|Co|Corp|Inc|Ltd|No|St|Mr|Mrs|Ms|Dr|Jr|Sr|vs|approx)\.)$")
+
+
 def sentences(text: str, lang: str) -> list[str]:
-    parts = (_ZH_SPLIT if lang == "zh" else _EN_SPLIT).split(text.strip())
-    return [p.strip() for p in parts if p and p.strip()]
+    parts = [p for p in (_ZH_SPLIT if lang == "zh" else _EN_SPLIT).split(text.strip()) if p and p.strip()]
+    out: list[str] = []
+    for part in parts:  # "U.S. Polo Assn. Kids" is one name, not three sentences
+        if out and lang == "en" and _ABBREVIATION.search(out[-1].rstrip()):
+            out[-1] = f"{out[-1].rstrip()} {part.strip()}"
+        else:
+            out.append(part.strip())
+    return out
 
 
 def gate(text: str, product: Product, locale: str, facts: ProductFacts | None = None) -> Gated:
@@ -124,10 +137,12 @@ def gate(text: str, product: Product, locale: str, facts: ProductFacts | None = 
 @dataclass
 class _Context:
     inv: Inventory
+    names: tuple[str, ...]  # the brand and the record's own keys, normalised: words in them are no values
     licensed: list[str]  # word keys / spellings of the types the record names (any of their forms)
     record_values: PhraseIndex[tuple[str, tuple[str, ...]]]  # the record's values -> (role, its keys)
     latin_ok: frozenset[str]
     record_words: frozenset[str]  # every Latin word of the record, lower-cased
+    nouns: frozenset[str]  # words a colour or an audience may stand before: the record's and the lexicon's
     compact: str  # the record's letters and digits only: a phrase repeated from it is not a loop
     cues: list[tuple[str, str]]
     plural_types: tuple[str, ...]
@@ -154,7 +169,10 @@ def _context(inv: Inventory, product: Product, facts: ProductFacts, lang: str) -
     plural = tuple(form for t in ([facts.type] if facts.type else []) if t.plural for form in t.forms
                    if not has_cjk(form))
     record_words = frozenset(w.lower() for s in strings for w in re.findall(r"[A-Za-z]+", s))
-    return _Context(inv, licensed, PhraseIndex(values), frozenset(latin | ZH_LATIN_OK), record_words,
+    nouns = record_words | _lexicon_words()
+    names = tuple(n for n in {norm(product.brand or ""), *(norm(k) for k in product.attributes)} if len(n) >= 2)
+    return _Context(inv, names, licensed, PhraseIndex(values), frozenset(latin | ZH_LATIN_OK),
+                    record_words, nouns,
                     "".join(c for c in record if c.isalnum()), inv.cue_roles(lang), plural)
 
 
@@ -162,7 +180,7 @@ def _context(inv: Inventory, product: Product, facts: ProductFacts, lang: str) -
 
 
 def _check(sentence: str, earlier: list[str], ctx: _Context, lang: str) -> tuple[str, str] | None:
-    for check in (_markup, _script, _wrong_type, _misbinding, _repetition, _broken, _grammar):
+    for check in (_markup, _fragment, _script, _wrong_type, _misbinding, _repetition, _broken, _grammar):
         found = check(sentence, earlier, ctx, lang)
         if found:
             return found
@@ -174,10 +192,12 @@ def _markup(sentence: str, _e: list[str], _c: _Context, _l: str) -> tuple[str, s
     return ("markup", f"markup, link or instruction text {m.group(0)[:40]!r}") if m else None
 
 
-def _broken(sentence: str, _e: list[str], ctx: _Context, lang: str) -> tuple[str, str] | None:
+def _fragment(sentence: str, _e: list[str], _c: _Context, _l: str) -> tuple[str, str] | None:
     m = _BROKEN.search(sentence)
-    if m:
-        return "broken_word", f"a token fragment {m.group(0)!r}"
+    return ("broken_word", f"a token fragment {m.group(0)!r}") if m else None
+
+
+def _broken(sentence: str, _e: list[str], ctx: _Context, lang: str) -> tuple[str, str] | None:
     for word in _EN_WORD.findall(sentence):
         low = word.lower()
         if low in ctx.record_words or any(c.isdigit() for c in word):
@@ -202,8 +222,8 @@ def _zipf(word: str) -> float:
 @functools.lru_cache(maxsize=1)
 def _lexicon_words() -> frozenset[str]:
     inv = inventory()
-    return frozenset(w for t in inv.types + inv.values + inv.units for f in t.forms if not has_cjk(f)
-                     for w in re.split(r"[\s'’-]+", f) if w)
+    return frozenset(w for t in inv.types + inv.values for f in t.forms if not has_cjk(f)
+                     for w in re.split(r"[\s'’-]+", f) + f.split() if w)
 
 
 def _script(sentence: str, _e: list[str], ctx: _Context, lang: str) -> tuple[str, str] | None:
@@ -233,9 +253,13 @@ def _misbinding(sentence: str, _e: list[str], ctx: _Context, lang: str) -> tuple
     text = norm(sentence)
     own = list(ctx.record_values.find(text))
     spans = [(a, b) for a, b, _, _ in own]
+    names = [(m.start(), m.end()) for name in ctx.names for m in re.finditer(re.escape(name), text)]
+    own = [o for o in own if not any(o[0] < y and x < o[1] for x, y in names)]  # "Van Heusen Woman" names a brand
     known = [(a, b, k, (role, ())) for a, b, k, role in ctx.inv.value_index.find(text)
-             if not any(a < y and x < b for x, y in spans)]
-    for at, _end, form, (role, keys) in own + known:
+             if not any(a < y and x < b for x, y in spans + names)]
+    for at, end, form, (role, keys) in own + known:
+        if lang == "en" and (frame := _outside_frame(text, at, end, role, ctx.nouns)):
+            return "misbinding", f"{form!r} (a {role}) {frame}"
         cue = _cue_before(text, at, ctx.cues, lang)
         if not cue or any(_said_after(text, at, key) for key in keys):
             continue  # no cue, or named by the record's own key for it ("电池容量为1500毫安时")
@@ -244,21 +268,49 @@ def _misbinding(sentence: str, _e: list[str], ctx: _Context, lang: str) -> tuple
     return None
 
 
+_AFTER = re.compile(r"\s*([a-z0-9'’-]+|[.,;:!?]|$)")
+_BEFORE = re.compile(r"([a-z0-9'’-]+)\s*$")
+_ENDS = {"", ".", ",", ";", ":", "!", "?", "and", "or", "but", "with", "is", "are"}
+_COLOUR_LEADS = {"in", "is", "are", "colour", "color", "shade", "of", "and", "or", "both", "either"}
+_AUDIENCE_LEADS = {"for", "men's", "women's"}
+
+
+def _outside_frame(text: str, at: int, end: int, role: str, words: frozenset[str]) -> str | None:
+    """English frames a colour or an audience must stand in: 'a grey shirt', 'comes in grey', 'for women',
+    "women's"; not 'it is a Grey.', 'comes in Men', 'labelled for Black'."""
+    after = _AFTER.match(text, end)
+    nxt = after.group(1) if after else ""
+    prev_m = _BEFORE.search(text[:at])
+    prev = prev_m.group(1) if prev_m else ""
+    # before a noun the product has ("grey t-shirt", the title's "Men Grey Melange …"), not any word ("Men pieces")
+    before_noun = nxt not in _ENDS and nxt in words
+    in_list = text[:at].rstrip().endswith((",", "/", "&"))  # "in lavender, black or mint"
+    if role == "colour":
+        if before_noun or prev in _COLOUR_LEADS or in_list:
+            return None
+        return f"is not said as a colour (after {prev!r}, before {nxt!r})"
+    if role == "audience":
+        if prev in _AUDIENCE_LEADS or text[end:end + 2] in ("'s", "’s") or before_noun:
+            return None
+        return f"is not said as who it is for (after {prev!r}, before {nxt!r})"
+    return None
+
+
 def _said_after(text: str, at: int, key: str) -> bool:
-    head = text[:at].rstrip(_FILLER_ZH + " ")
+    head = _FILLER_ZH.sub("", text[:at])
     head = _FILLER_EN.sub("", head).rstrip() if not has_cjk(key) else head
     return head.endswith(key)
 
 
 _FILLER_EN = re.compile(r"(?:\s*\b(?:is|are|was|of|a|an|the|its|their|in|at|about|around|:)\b|\s*:)*\s*$")
-_FILLER_ZH = "是为：:的采用选用约达有"
+_FILLER_ZH = re.compile(r"(?:是|为|：|:|的|约|达|有|\s)*$")
 
 
 def _cue_before(text: str, at: int, cues: list[tuple[str, str]], lang: str) -> tuple[str, str] | None:
     """The cue a value directly follows (only filler words between): 'made of [a] X', '颜色[是]X'."""
     before = text[:at]
     if lang == "zh" or has_cjk(before[-2:]):
-        head = before.rstrip(_FILLER_ZH + " ")
+        head = _FILLER_ZH.sub("", before)
         if len(before) - len(head) > 3:
             return None
         for cue, role in cues:
@@ -285,20 +337,34 @@ def _repetition(sentence: str, earlier: list[str], ctx: _Context, lang: str) -> 
     within, across = (5, 8) if lang == "zh" else (3, 5)
 
     def own(gram: tuple[str, ...]) -> bool:  # a run of the record's own words (a list of ports) is no loop
-        return "".join(gram) in ctx.compact
+        return "".join(c for c in "".join(gram) if c.isalnum()) in ctx.compact
 
-    grams = [g for g in _ngrams(sentence, within, lang) if not own(g)]
-    if len(grams) != len(set(grams)):
-        return "repetition", "a phrase repeated within the sentence"
+    grams = _ngrams(sentence, within, lang)
+    for gram in set(grams):
+        seen = grams.count(gram)  # as often as the record itself says it ("1 x USB-C, 1 x USB-A"), no more
+        if seen > 1 and seen > ctx.compact.count("".join(c for c in "".join(gram) if c.isalnum())):
+            return "repetition", "a phrase repeated within the sentence"
     before = {g for s in earlier for g in _ngrams(s, across, lang)}
     if any(g in before and not own(g) for g in _ngrams(sentence, across, lang)):
         return "repetition", "a phrase of an earlier sentence again"
     return None
 
 
+_VERB = re.compile(
+    r"\b(?:is|are|was|were|be|been|has|have|had|do|does|can|will|comes?|features?|offers?|makes?|made|includes?|"
+    r"gives?|keeps?|lets?|fits?|suits?|weighs?|measures?|holds?|connects?|uses?|adds?|pairs?|sits?|runs?|meet|"
+    r"brings?|carries|carry|provides?|needs?|lasts?|contains?|says?|goes|go|looks?|feels?|stays?|wash|dry|"
+    r"available|required)\b|\b(?:it|they)\s+\w+", re.I)
+
+
+_SPEC_LINE = re.compile(r"^\s*[A-Z][\w -]{0,30}:\s+\S")  # "Care: hand wash cold." - a specification line
+
+
 def _grammar(sentence: str, _e: list[str], ctx: _Context, lang: str) -> tuple[str, str] | None:
     if lang != "en":
         return None
+    if not _VERB.search(sentence) and not _SPEC_LINE.match(sentence):
+        return "ungrammatical", "no verb: a fragment, not a sentence"
     for m in _ARTICLE.finditer(sentence):
         article, word = m.group(1).lower(), m.group(2)
         if word.isupper() and len(word) > 1 or word[0].isdigit():

@@ -335,8 +335,6 @@ class _English(_Writer):
             return f"{self.it} {self.have} {v if v[:1].isdigit() else _a(v)}"
         if values[0].lower() in _YES:
             return f"{self.it} {self.have} {_a(label)}"
-        if label.endswith(("able", "cancelling", "proof")):
-            return f"{label}: {v}"
         return f"{self.its} {label} {'are' if len(values) > 1 or _plural_noun(label) else 'is'} {v}"
 
     def suits(self) -> str:
@@ -376,7 +374,11 @@ class _English(_Writer):
         v = self.values("care")
         if not v:
             return ""
-        return _join(v) if _CARE_VERBS.match(v[0]) else f"care: {_join(v)}"
+        if v[0].lower().startswith(("machine washable", "washable", "dry clean only")):
+            return f"{self.it} {self.be} {_join(v)}"
+        if _CARE_VERBS.match(v[0]):
+            return _join(v)
+        return f"care: {_join(v)}"
 
 
 def _within(value: str, noun: str) -> bool:

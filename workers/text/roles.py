@@ -227,7 +227,12 @@ class Inventory:
             if category is not None:
                 out.type, out.type_text = category, category.en
         if out.type is None:
-            out.type_text = typed[0][1] if typed else _last_word(product.title) or product.category.replace("_", " ")
+            last = _last_word(re.sub(re.escape(product.brand or "\0"), " ", product.title, flags=re.I))
+            if last and self.known_value(last) is not None:
+                last = ""  # "DODO & MOA Pink" names no type: a colour is not one
+            category = product.category.replace("_", " ")
+            out.type_text = typed[0][1] if typed else last or (
+                "" if self.known_value(category) or category == last else category)
         # A type word the chosen type does not say is a design detail (裙型 百褶 of a 连衣裙), when it is not a
         # garment of its own.
         for key, value in typed:
