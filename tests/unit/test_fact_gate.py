@@ -39,6 +39,7 @@ def codes(text: str, product: Product, locale: str) -> list[str]:
     ("They have a White pieces.", "misbinding"),
     ("The Women White Stan Smith Shoes from adidas.", "ungrammatical"),  # no verb: a fragment
     ("These shoes have ruications at the heel.", "broken_word"),  # no English word
+    ("The Women White Stan Smith Shoes from adidas. It is a 89 USD.", "ungrammatical"),
 ])
 def test_english_faults_are_dropped(text: str, code: str) -> None:
     assert code in codes(text, SHOES, "en-US")
@@ -85,6 +86,14 @@ def test_a_brand_with_full_stops_is_one_name_and_its_words_are_no_values() -> No
     text = "U.S. Polo Assn. Kids made this blue t-shirt for boys. It has a round neck."
     assert sentences(text, "en") == ["U.S. Polo Assn. Kids made this blue t-shirt for boys.", "It has a round neck."]
     assert gate(text, polo, "en-US").drops == []
+
+
+def test_a_price_is_said_as_a_price_and_a_verb_in_the_products_name_is_no_verb() -> None:
+    wash = Product(product_id="p-wash", title="Organic Harvest Face Wash 100g", category="face wash", locale="en-US",
+                   brand="Organic Harvest", attributes={"price": "150 INR"})
+    result = gate("The Face Wash from Organic Harvest. It is a 150 INR. It costs 150 INR.", wash, "en-US")
+    assert [d.code for d in result.drops] == ["ungrammatical", "misbinding"]
+    assert result.text == "It costs 150 INR."
 
 
 def test_a_text_with_nothing_left_is_empty() -> None:

@@ -138,6 +138,7 @@ def gate(text: str, product: Product, locale: str, facts: ProductFacts | None = 
 class _Context:
     inv: Inventory
     names: tuple[str, ...]  # the brand and the record's own keys, normalised: words in them are no values
+    titles: tuple[str, ...]  # the title and the type's name as the record words them
     licensed: list[str]  # word keys / spellings of the types the record names (any of their forms)
     record_values: PhraseIndex[tuple[str, tuple[str, ...]]]  # the record's values -> (role, its keys)
     latin_ok: frozenset[str]
@@ -171,7 +172,8 @@ def _context(inv: Inventory, product: Product, facts: ProductFacts, lang: str) -
     record_words = frozenset(w.lower() for s in strings for w in re.findall(r"[A-Za-z]+", s))
     nouns = record_words | _lexicon_words()
     names = tuple(n for n in {norm(product.brand or ""), *(norm(k) for k in product.attributes)} if len(n) >= 2)
-    return _Context(inv, names, licensed, PhraseIndex(values), frozenset(latin | ZH_LATIN_OK),
+    titles = tuple(t for t in (product.title, facts.type_text) if t)
+    return _Context(inv, names, titles, licensed, PhraseIndex(values), frozenset(latin | ZH_LATIN_OK),
                     record_words, nouns,
                     "".join(c for c in record if c.isalnum()), inv.cue_roles(lang), plural)
 
@@ -273,6 +275,7 @@ _BEFORE = re.compile(r"([a-z0-9'’-]+)\s*$")
 _ENDS = {"", ".", ",", ";", ":", "!", "?", "and", "or", "but", "with", "is", "are"}
 _COLOUR_LEADS = {"in", "is", "are", "colour", "color", "shade", "of", "and", "or", "both", "either"}
 _AUDIENCE_LEADS = {"for", "men's", "women's"}
+_PRICE_LEADS = {"at", "for", "costs", "cost", "is", "price", "priced", "only", "just"}
 
 
 def _outside_frame(text: str, at: int, end: int, role: str, words: frozenset[str]) -> str | None:
@@ -289,6 +292,8 @@ def _outside_frame(text: str, at: int, end: int, role: str, words: frozenset[str
         if before_noun or prev in _COLOUR_LEADS or in_list:
             return None
         return f"is not said as a colour (after {prev!r}, before {nxt!r})"
+    if role == "price":
+        return None if prev in _PRICE_LEADS else f"is not said as a price (after {prev!r})"
     if role == "audience":
         if prev in _AUDIENCE_LEADS or text[end:end + 2] in ("'s", "’s") or before_noun:
             return None
@@ -360,10 +365,17 @@ _VERB = re.compile(
 _SPEC_LINE = re.compile(r"^\s*[A-Z][\w -]{0,30}:\s+\S")  # "Care: hand wash cold." - a specification line
 
 
+def _without(sentence: str, phrases: tuple[str, ...]) -> str:
+    """The sentence with the record's names taken out ("Face Wash" names the product, it is no verb)."""
+    for phrase in phrases:
+        sentence = re.sub(re.escape(phrase), " ", sentence, flags=re.I)
+    return sentence
+
+
 def _grammar(sentence: str, _e: list[str], ctx: _Context, lang: str) -> tuple[str, str] | None:
     if lang != "en":
         return None
-    if not _VERB.search(sentence) and not _SPEC_LINE.match(sentence):
+    if not _VERB.search(_without(sentence, ctx.titles)) and not _SPEC_LINE.match(sentence):
         return "ungrammatical", "no verb: a fragment, not a sentence"
     for m in _ARTICLE.finditer(sentence):
         article, word = m.group(1).lower(), m.group(2)
