@@ -36,7 +36,7 @@ def codes(text: str, product: Product, locale: str) -> list[str]:
     ("They are a White.", "misbinding"),  # a colour with no noun to describe
     ("They come in Women.", "misbinding"),  # an audience said as a size or colour
     ("They are labelled for White.", "misbinding"),
-    ("They have a White pieces.", "misbinding"),
+    ("They are offered in a White.", "misbinding"),
     ("The Women White Stan Smith Shoes from adidas.", "ungrammatical"),  # no verb: a fragment
     ("These shoes have ruications at the heel.", "broken_word"),  # no English word
     ("The Women White Stan Smith Shoes from adidas. It is a 89 USD.", "ungrammatical"),

@@ -139,6 +139,7 @@ class _Context:
     inv: Inventory
     names: tuple[str, ...]  # the brand and the record's own keys, normalised: words in them are no values
     titles: tuple[str, ...]  # the title and the type's name as the record words them
+    record_text: str  # the record's words, normalised
     licensed: list[str]  # word keys / spellings of the types the record names (any of their forms)
     record_values: PhraseIndex[tuple[str, tuple[str, ...]]]  # the record's values -> (role, its keys)
     latin_ok: frozenset[str]
@@ -173,7 +174,7 @@ def _context(inv: Inventory, product: Product, facts: ProductFacts, lang: str) -
     nouns = record_words | _lexicon_words()
     names = tuple(n for n in {norm(product.brand or ""), *(norm(k) for k in product.attributes)} if len(n) >= 2)
     titles = tuple(t for t in (product.title, facts.type_text) if t)
-    return _Context(inv, names, titles, licensed, PhraseIndex(values), frozenset(latin | ZH_LATIN_OK),
+    return _Context(inv, names, titles, record, licensed, PhraseIndex(values), frozenset(latin | ZH_LATIN_OK),
                     record_words, nouns,
                     "".join(c for c in record if c.isalnum()), inv.cue_roles(lang), plural)
 
@@ -244,6 +245,9 @@ def _script(sentence: str, _e: list[str], ctx: _Context, lang: str) -> tuple[str
 
 def _wrong_type(sentence: str, _e: list[str], ctx: _Context, _l: str) -> tuple[str, str] | None:
     for _, _, key, term in ctx.inv.type_index.find(norm(sentence)):
+        words = key.split()
+        if not has_cjk(key) and " ".join(words[:-1] + [_singular(words[-1])]) in ctx.record_text:
+            continue  # the record's own noun in the plural ("these boxers" of a Boxer)
         # the record's type, or a narrower name of it ("trail running shoes" where the record says shoes)
         if not any(key == own or key.endswith(" " + own) or (has_cjk(own) and key.endswith(own))
                    for own in ctx.licensed):
@@ -286,7 +290,7 @@ def _outside_frame(text: str, at: int, end: int, role: str, words: frozenset[str
     prev_m = _BEFORE.search(text[:at])
     prev = prev_m.group(1) if prev_m else ""
     # before a noun the product has ("grey t-shirt", the title's "Men Grey Melange …"), not any word ("Men pieces")
-    before_noun = nxt not in _ENDS and nxt in words
+    before_noun = nxt not in _ENDS and (nxt in words or _singular(nxt) in words)
     in_list = text[:at].rstrip().endswith((",", "/", "&"))  # "in lavender, black or mint"
     if role == "colour":
         if before_noun or prev in _COLOUR_LEADS or in_list:
@@ -388,6 +392,11 @@ def _grammar(sentence: str, _e: list[str], ctx: _Context, lang: str) -> tuple[st
         if re.search(rf"(?<![\w-]){re.escape(form)}\s+(?:is|has|comes|features|weighs|was)\b", low):
             return "ungrammatical", f"'{form}' takes a plural verb"
     return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _singular(word: str) -> str:
+    return _inflect().singular_noun(word) or word
 
 
 @functools.lru_cache(maxsize=4096)

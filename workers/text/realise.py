@@ -64,7 +64,7 @@ def say_value(inv: Inventory, fact: Fact, lang: str) -> str | None:
     """The value in `lang`, or None when it has no form there (it is then left out)."""
     value = fact.value.strip()
     if _native(value, lang):
-        return _fix_case(value, lang)  # the shop's own words, where they are in the text's language
+        return _fix_case(value, lang) if lang == "zh" else _proper(value)  # the shop's own words
     if fact.term is not None:
         return _fix_case(fact.term.say(lang), lang)
     m = _QTY.match(value)
@@ -171,7 +171,10 @@ class _English(_Writer):
         f = self.facts
         plural = bool(f.type and f.type.plural)
         noun = f.type_text if f.type_text and not has_cjk(f.type_text) else f.type.en if f.type else ""
-        self.noun = _proper((noun or "product").lower())
+        noun = noun or "product"
+        if not plural and any(x.key in ("pack of", "set of") for x in f.by_role("pack")):
+            noun, plural = _inflect().plural(noun), True  # "a pack of 2" is of boxers, not of a boxer
+        self.noun = _proper(noun.lower())
         self.it, self.its = ("they", "their") if plural else ("it", "its")
         self.be, self.have = ("are", "have") if plural else ("is", "has")
         self.s = "" if plural else "s"
@@ -240,7 +243,7 @@ class _English(_Writer):
         for v in self.values("neckline"):
             phrases.append(_a(v if re.search(r"neck|collar|neckline", v, re.I) else f"{v} neckline"))
         for v in self.values("sleeve"):
-            phrases.append(v if "sleeve" in v else _a(f"{v} cut") if v.endswith("less") else f"{v} sleeves")
+            phrases.append(_a(f"{v} cut") if v.endswith("less") else v if "sleeve" in v else f"{v} sleeves")
         for v in self.values("waist"):
             phrases.append(_a(v if v.endswith("waist") else f"{v} waist"))
         for v in self.values("hem"):
@@ -401,7 +404,9 @@ def _plural_noun(label: str) -> bool:
 
 
 def _proper(text: str) -> str:
-    return " ".join(_PROPER.get(w.lower(), w) for w in text.split(" "))
+    """'usb-c hub' -> 'USB-C hub', 'a-line dress' -> 'A-line dress', 't-shirt' -> 'T-shirt'."""
+    text = " ".join(_PROPER.get(w.lower(), w) for w in text.split(" "))
+    return re.sub(r"(?<![\w-])([a-z])-(?=[a-z]{2,})", lambda m: m.group(1).upper() + "-", text)
 
 
 def _sentence(text: str) -> str:
@@ -417,6 +422,7 @@ def _count_zh(n: int) -> str:
 
 
 _GARMENT_END = tuple("衣裙裤衫套服袍装褂")
+_ZH_STYLE = {"潮": "潮流", "ol": "OL", "h": "H型"}  # one-character or lower-case values said in full
 
 
 class _Chinese(_Writer):
@@ -472,7 +478,7 @@ class _Chinese(_Writer):
                                       f"选用{joined}"], 2))
         if washed:
             clauses.append("经水洗处理")
-        styles = self.values("style")
+        styles = [_ZH_STYLE.get(v, v) for v in self.values("style")]
         if len(styles) == 1:
             clauses.append(f"整体为{styles[0]}风格")
         elif styles:
@@ -490,10 +496,10 @@ class _Chinese(_Writer):
             joined = "、".join(fits)
             clauses.append(f"采用{joined}" if joined.endswith(("版型", "剪裁")) else f"采用{joined}版型")
         sleeves = self.values("sleeve")
-        plain = [v for v in sleeves if not v.startswith("无")]
+        plain = [v for v in sleeves if "袖" in v and not v.startswith("无")]
         if plain:
             clauses.append(f"搭配{'、'.join(plain)}")
-        design = [v for v in sleeves if v.startswith("无")]
+        design = [v for v in sleeves if v not in plain]  # 无袖, 收口: design points, not sleeves to wear
         design += self.values("neckline")
         for v in self.values("length"):
             if v == "常规":
@@ -505,7 +511,9 @@ class _Chinese(_Writer):
         design += self.values("closure")
         adorned, pictured = [], []
         for v in self.values("pattern"):
-            if v.endswith("色") or v in ("渐变", "创意", "环保"):
+            if v == "纯色":
+                clauses.append("纯色设计")
+            elif v.endswith("色") or v in ("渐变", "创意", "环保"):
                 design.append(v)
             elif v.endswith(("纹", "花", "点", "绣", "丝", "图案")):
                 adorned.append(v)
@@ -521,7 +529,8 @@ class _Chinese(_Writer):
         for f in self.facts.by_role("hem"):
             v = say_value(self.inv, f, self.lang)
             if v and not _within(v, self.noun):
-                hems.setdefault("裤口" if "裤" in f.key else "下摆", []).append(v)
+                where = "裤口" if "裤" in f.key else "下摆"
+                hems.setdefault(where, []).append(v[:-1] if where == "裤口" and v.endswith("裤") else v)
         clauses += [f"{'、'.join(vs)}{where}" for where, vs in hems.items()]
         features = self.values("feature")
         if features:

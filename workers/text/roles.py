@@ -29,6 +29,8 @@ SOFT_ROLES = frozenset({"type", "colour", "style", "length", "detail", "feature"
 _GENERIC_TYPE_KEYS = frozenset({"type", "category", "product type", "kind", "类型", "品类", "种类"})
 _GARMENT_CHARS = tuple("衣裙裤衫套服袍装褂")
 _NOUN_FORMS = {"裙": "裙子", "裤": "裤子"}  # a one-character type is not said alone
+_UNITS = frozenset({"ml", "l", "g", "kg", "mg", "oz", "cm", "mm", "m", "inch", "inches", "pcs", "pc", "x"})
+_VAGUE = frozenset({"blend", "blended", "mix", "multi", "solid colour"})  # title words too vague to state alone
 _SELF_EVIDENT = frozenset({"colour", "material", "pattern", "style", "audience"})
 # Product-type nouns that are also common words ("set of 2", "on top", "suits you"): not used to spot a wrong type.
 AMBIGUOUS_TYPES = frozenset({
@@ -218,6 +220,9 @@ class Inventory:
         known = [(key, v, t) for key, v in typed if (t := self.known_type(v))]
         if known:
             key, value, term = max(known, key=lambda k: (norm_key(k[0]) not in _GENERIC_TYPE_KEYS, len(k[1])))
+            generic = next((v for k, v in typed if norm_key(k) in _GENERIC_TYPE_KEYS), "")
+            if has_cjk(value) and not value.endswith(_GARMENT_CHARS) and generic[-1:] in _GARMENT_CHARS:
+                value += generic[-1]  # 裙型 a字 of a 裙 is an A字裙
             out.type, out.type_text = term, _NOUN_FORMS.get(value, value)
         head = self.head_noun(product.title, product.brand)
         if head is not None and (out.type is None or _refines(head, out.type)):
@@ -240,18 +245,31 @@ class Inventory:
                     and norm_key(key) not in _GENERIC_TYPE_KEYS):
                 out.facts.append(Fact("detail", key, value))
 
-    def _finer_colour(self, product: Product, out: ProductFacts) -> None:
-        colours = out.by_role("colour")
-        if len(colours) != 1 or has_cjk(product.title):
+    def _title_colours(self, text: str, out: ProductFacts) -> None:
+        """The colours an English title names, in its order, say what the product looks like better than a colour
+        attribute, which is often a coarse family ('Peach-Coloured' filed as Red, 'Black & Pink' as Black)."""
+        found: list[tuple[int, str]] = []
+        for m in re.finditer(r"(?<![\w-])([a-z]+)-(?:toned|coloured|colored)(?![\w-])", text):
+            found.append((m.start(), m.group(0)))
+        taken = [(at, at + len(c)) for at, c in found]
+        for term in self.values:
+            if term.role != "colour":
+                continue
+            for form in sorted(term.forms, key=len, reverse=True):
+                if has_cjk(form):
+                    continue
+                m = re.search(rf"(?<![\w-]){re.escape(form)}(?![\w-])", text)
+                if m and not any(m.start() < y and x < m.end() for x, y in taken):
+                    found.append((m.start(), m.group(0)))
+                    taken.append((m.start(), m.end()))
+                    break
+        found = [(at, c) for at, c in found if not any(c != d and c in d for _, d in found)]
+        if not found:
             return
-        base = norm(colours[0].value)
-        text = norm(product.title)
-        finer = [m.group(0) for term in self.values if term.role == "colour" for form in term.forms
-                 if base in form.split() and form != base and not has_cjk(form)
-                 and (m := re.search(rf"(?<![\w-]){re.escape(form)}(?![\w-])", text))]
-        if finer:
-            i = out.facts.index(colours[0])
-            out.facts[i] = Fact("colour", colours[0].key, max(finer, key=len), "title", self.known_value(max(finer, key=len)))
+        named = [c for _, c in sorted(found)]
+        said = ", ".join(named[:-1]) + " and " + named[-1] if len(named) > 1 else named[0]
+        out.facts = [f for f in out.facts if f.role != "colour"] + [
+            Fact("colour", "title", said, "title", self.known_value(said))]
 
     def head_noun(self, title: str, brand: str | None = None) -> tuple[Term, str] | None:
         """The product type a title ends with ('… Cropped Jeans' -> jeans; '休闲阔腿裤' -> 阔腿裤), as worded there."""
@@ -279,21 +297,30 @@ class Inventory:
         """Words of the title the attributes lack: colour, audience, pattern, fit, neckline, sleeve, length.
 
         A title colour that names the attribute's more precisely ('Navy Blue' for Blue) replaces it."""
-        self._finer_colour(product, out)
+        text = norm(product.title)
+        if out.brand:  # "Red Tape", "Arrow Sport": a brand's words say nothing of the product
+            text = re.sub(rf"(?<![\w-]){re.escape(norm(out.brand))}(?![\w-])", " ", text)
+        cjk = has_cjk(text)
+        if not cjk and len(out.by_role("colour")) <= 1:
+            self._title_colours(text, out)
         have = out.roles | ({"material"} if out.by_role("part") else set())
         pack = re.search(r"\b(set|pack) of (\d+)\b", product.title, re.I)
         if pack and "pack" not in have:
             out.facts.append(Fact("pack", f"{pack.group(1).lower()} of", pack.group(2), source="title"))
-        text = norm(product.title)
+        amount = re.search(r"(?<![\w.])(\d+(?:\.\d+)?)\s?(ml|l|g|kg)\b", text)
+        if amount and not cjk:
+            role = "capacity" if amount.group(2) in ("ml", "l") else "weight"
+            if role not in have:
+                out.facts.append(Fact(role, "volume" if role == "capacity" else "weight",
+                                      f"{amount.group(1)} {amount.group(2)}", source="title"))
         type_words = norm(out.type_text)
-        cjk = has_cjk(text)
         found: dict[str, list[Term]] = {}
         for term in self.values:
-            if term.role in have or term.role not in ("colour", "audience", "pattern", "fit", "neckline", "sleeve",
-                                                       "length", "waist", "style", "material"):
+            if term.role in have or term.role not in ("audience", "pattern", "fit", "neckline", "sleeve", "length",
+                                                       "waist", "style", "material", "detail"):
                 continue
             for form in term.forms:
-                if has_cjk(form) != cjk or len(form) < (2 if cjk else 4) or form in type_words:
+                if has_cjk(form) != cjk or len(form) < (2 if cjk else 4) or form in type_words or form in _VAGUE:
                     continue
                 if term.role == "fit" and not cjk and "fit" not in form:
                     continue  # "Slim" names a power bank's shape; "Slim Fit" a garment's cut
@@ -305,15 +332,16 @@ class Inventory:
             # the longest match of a role only ("super skinny fit" over "skinny fit"), never a part of the type
             terms = [t for t in terms if not (set(t.forms) & type_forms)]
             terms.sort(key=lambda t: -len(t.en))
-            kept: list[Term] = []
-            for t in terms:
-                if not any(t.en in k.en for k in kept):
-                    kept.append(t)
-            if role in ("colour", "audience") and len(kept) > 1:
-                kept = kept[:1]
-            for t in kept:
-                said = next(f for f in sorted(t.forms, key=len, reverse=True) if has_cjk(f) == cjk and (
-                    f in text if cjk else re.search(rf"(?<![\w-]){re.escape(f)}(?![\w-])", text)))
+            saids = sorted(((next(f for f in sorted(t.forms, key=len, reverse=True) if has_cjk(f) == cjk and (
+                f in text if cjk else re.search(rf"(?<![\w-]){re.escape(f)}(?![\w-])", text))), t) for t in terms),
+                key=lambda st: -len(st[0]))
+            spans: list[tuple[str, Term]] = []
+            for said, t in saids:
+                if not any(said in other for other, _ in spans):  # "print" of "floral print" is said once
+                    spans.append((said, t))
+            if role == "audience":
+                spans = spans[:1]
+            for said, t in spans:
                 # a material is said as its noun ("wooden" in a title is "wood")
                 out.facts.append(Fact(role, "title", t.say("zh" if cjk else "en") if role == "material" else said,
                                       source="title", term=t))
@@ -327,7 +355,7 @@ def _refines(head: tuple[Term, str], current: Term) -> bool:
 def _last_word(title: str) -> str:
     """The last plain word of a title, past model codes and sizes ('… Cotton Boxer XYBOX2PCKN156' -> boxer)."""
     words = [w for w in re.split(r"\s+", title) if re.fullmatch(r"[A-Za-z][a-z'-]*|[A-Za-z-]+", w)
-             and not (w.isupper() and len(w) > 4)]
+             and not (w.isupper() and len(w) > 4) and w.lower() not in _UNITS]
     return words[-1].lower() if words else ""
 
 
