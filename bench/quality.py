@@ -40,6 +40,7 @@ from workers.gpu.generate import Decoding, Generator, ModelNotFound, candidate_d
 from workers.gpu.prompt import language
 from workers.text.check import check_candidate
 from workers.text.gate import CODES as GATE_CODES
+from workers.text.realise import WRITER as REALISER
 from workers.text.realise import realise
 
 T = TypeVar("T")
@@ -317,6 +318,7 @@ def run_group(gen: Generator, items: Sequence[Item], cfg: RunConfig) -> tuple[li
                                batch_size=cfg.batch_size),
             issues=[[f.model_dump() for f in c.fixes] for c in cands],
             similarity=dedup[i][0], duplicate=dedup[i][1],
+            writers=[None] * (len(cands) - 1) + [REALISER],
         )
         winner = rank.best(scored)
         outcomes.append(Outcome(cands, winner.idx if winner else None))

@@ -244,7 +244,7 @@ def audit(stack: Stack, events: list[dict], accepted: list[str]) -> Audit:
         if c.event_id not in status:
             orphans.append(f"candidate {c.id} of unknown event {c.event_id}")
         by_set.setdefault(f"{c.event_id}/{c.locale}", []).append(c)
-    wanted = stack.settings.candidates
+    wanted = stack.settings.candidates + 1  # the model's and the realiser's
     for e in products:
         if not published[e["event_id"]]:
             continue

@@ -54,6 +54,7 @@ def test_english_faults_are_dropped(text: str, code: str) -> None:
     ("白色半身裙白色半身裙白色半身裙。", "repetition"),
     ("这款半身裙使用白色和简约，另外使用拉链。", "misbinding"),  # a colour and a style are not something it uses
     ("这款半身裙适合拉链。", "misbinding"),
+    ("这款半身裙有4个口袋。", "unsupported_fact"),  # a number the record does not hold
 ])
 def test_chinese_faults_are_dropped(text: str, code: str) -> None:
     assert code in codes(text, SKIRT, "zh-CN")

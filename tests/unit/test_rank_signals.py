@@ -282,3 +282,20 @@ def test_warming_the_segmenter_writes_nothing_outside_the_log_format():
                           cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=120,
                           check=True)
     assert done.stderr == "" and done.stdout == ""
+
+
+def test_a_clean_near_duplicate_beats_a_text_that_lost_sentences_and_a_clean_original_beats_both() -> None:
+    from workers.gpu.rank import Scored, best, best_per_audience
+
+    def cand(idx: int, total: float, violations: float, *, eligible: bool = True, duplicate: bool = False) -> Scored:
+        return Scored(idx=idx, scores={"total": total, "violations": violations}, eligible=eligible, locale="en-US",
+                      duplicate=duplicate)
+
+    broken = cand(0, 0.9, 2.0)
+    twin = cand(1, 0.7, 0.0, eligible=False, duplicate=True)
+    assert best([broken, twin]) is twin
+    assert best_per_audience([broken, twin])[("en-US", None)] is twin
+    fresh = cand(2, 0.6, 0.0)
+    assert best([broken, twin, fresh]) is fresh
+    assert best([cand(0, 0.9, 1.0, eligible=False, duplicate=True), broken]) is broken  # a broken twin: never
+    assert best([cand(0, 0.9, 0.0, eligible=False)]) is None  # empty: never

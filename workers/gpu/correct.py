@@ -582,7 +582,9 @@ def _build_context(product: Product, locale: str, restricted_terms: Sequence[str
         facts=facts,
         price=_price(product),
         colour_values=colour_values,
-        colour_families=_families_in(colour_values, _COLOUR_VOCAB, _COLOUR_WORDS),
+        # the title is the shop's own words too: "Black & Grey" there supports grey beside a colour attribute Black
+        colour_families=_families_in([*colour_values, product.title] if colour_values else [], _COLOUR_VOCAB,
+                                     _COLOUR_WORDS),
         material_families=_families_in(material_values, _MATERIAL_VOCAB, _MATERIAL_WORDS),
         material_values=material_values,
         material_text=" ".join(material_values).lower(),

@@ -33,6 +33,7 @@ from workers.cpu.aspects import find_aspects, is_negated
 from workers.gpu import matching
 from workers.gpu.audience import AudienceFit, AudienceScorer, default_scorer
 from workers.gpu.prompt import ReviewHighlights, aspect_label, length_target
+from workers.text.realise import WRITER as REALISER
 
 SIGNALS: tuple[str, ...] = tuple(RankWeights.model_fields)
 
@@ -40,7 +41,7 @@ SIGNALS: tuple[str, ...] = tuple(RankWeights.model_fields)
 # The fact gate's drops (workers/text/gate.py) count too: a candidate that lost a sentence never scores 1.00.
 FACT_CODES = {"fact_number", "fact_brand", "fact_colour", "fact_material", "unsupported_claim", "banned_term",
               "slot_misplaced", "markup", "broken_word", "mixed_language", "wrong_product_type", "misbinding",
-              "repetition", "ungrammatical"}
+              "unsupported_fact", "repetition", "ungrammatical"}
 
 # The length band that scores 1: the prompt's target with this much slack either side.
 LENGTH_SLACK = (0.6, 1.2)
@@ -150,6 +151,7 @@ class Scored:
     locale: str = ""
     audience: str | None = None
     explanation: str = ""
+    duplicate: bool = False  # not eligible only for being a near-duplicate (see best)
 
 
 def _weights(weights: RankWeights | Mapping[str, float] | None) -> dict[str, float]:
@@ -187,6 +189,7 @@ def score(
     audience_scorer: AudienceScorer | None = None,
     weights: RankWeights | Mapping[str, float] | None = None,
     length_range: tuple[int, int] | None = None,
+    writers: Sequence[str | None] | None = None,
 ) -> list[Scored]:
     """Score every candidate of one (product, locale).
 
@@ -194,6 +197,9 @@ def score(
     audience signal then drops out). highlights: ReviewHighlights.from_rows of
     the product's aspect rows. weights: default DESCFLOW_RANK_WEIGHTS.
     length_range: the shop's target (fewest, most) for the locale; None: the locale's default.
+    writers: who wrote each candidate (the model's name, or "realiser"). The generator's likelihood measures how
+    much a text is like its own writing, so it cannot judge the realiser's: that text's fluency is 1.0, grammatical
+    by construction, and a model text wins over it only by saying more, or saying it better for the audience.
     """
     n = len(texts)
     for name, seq in (("loglik", loglik), ("issues", issues), ("similarity", similarity), ("duplicate", duplicate)):
@@ -209,9 +215,10 @@ def score(
     out = []
     lo, hi = length_band(locale, length_range)
     unit = length_target(locale)[2]
+    realised = [w == REALISER for w in (writers or [None] * n)]
     for i, text in enumerate(texts):
         codes = [str(fix.get("code")) for fix in issues[i] if fix.get("code") in FACT_CODES]
-        ll = loglik[i]
+        ll = 0.0 if realised[i] else loglik[i]
         cov = matching.coverage(product, text)
         align = review_alignment(product, text, highlights)
         parts: dict[str, float | None] = {
@@ -231,7 +238,8 @@ def score(
             "coverage": ("missing " + ", ".join(cov.missing + list(cov.partial))) if cov.missing or cov.partial
             else "all values stated",
             "faithfulness": ("fixed: " + ", ".join(codes)) if codes else "no unsupported facts",
-            "fluency": f"mean log-likelihood {ll:.2f}" if math.isfinite(ll) else "not scored",
+            "fluency": "the realiser's text: grammatical by construction" if realised[i]
+            else f"mean log-likelihood {ll:.2f}" if math.isfinite(ll) else "not scored",
             "review_alignment": _align_note(align, locale) if align else "no clear review opinions",
             "audience": fits[i].detail,
             "novelty": f"similarity {similarity[i]:.2f}" if similarity[i] else "nothing similar",
@@ -242,6 +250,7 @@ def score(
         scores.update(total=round(total, 4), loglik=round(float(ll), 4) if math.isfinite(ll) else -99.0,
                       violations=float(len(codes)), overclaims=float(len(align.overclaimed) if align else 0))
         out.append(Scored(idx=i, scores=scores, eligible=not why_not, locale=locale, audience=auds[i],
+                          duplicate=why_not == "duplicate",
                           explanation=_explain(parts, detail, total, why_not)))
     return out
 
@@ -263,20 +272,34 @@ def _key(s: Scored) -> tuple[bool, float, int]:
     return s.scores.get("violations", 0.0) == 0, s.scores["total"], -s.idx
 
 
-def best(scored: Sequence[Scored]) -> Scored | None:
-    """Highest total among eligible candidates with nothing fixed or dropped, else among all eligible ones; the
-    lower index wins a tie."""
+def _clean(s: Scored) -> bool:
+    return s.scores.get("violations", 0.0) == 0
+
+
+def _choosable(scored: Sequence[Scored]) -> list[Scored]:
+    """The eligible candidates; when none is clean, a clean near-duplicate (the realiser's text of a product much
+    like another) comes before a text that lost sentences: a plain true text over a broken one."""
     eligible = [s for s in scored if s.eligible]
-    return max(eligible, key=_key) if eligible else None
+    if any(_clean(s) for s in eligible):
+        return eligible
+    return [s for s in scored if s.duplicate and _clean(s)] or eligible
+
+
+def best(scored: Sequence[Scored]) -> Scored | None:
+    """Highest total among eligible candidates with nothing fixed or dropped, else a clean near-duplicate, else any
+    eligible one; the lower index wins a tie."""
+    choosable = _choosable(scored)
+    return max(choosable, key=_key) if choosable else None
 
 
 def best_per_audience(scored: Sequence[Scored]) -> dict[tuple[str, str | None], Scored]:
     """The best eligible candidate of each (locale, audience); ties go to the lower index."""
     groups: dict[tuple[str, str | None], list[Scored]] = {}
     for s in scored:
-        if s.eligible:
-            groups.setdefault((s.locale, s.audience), []).append(s)
-    return {key: max(group, key=_key) for key, group in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))}
+        groups.setdefault((s.locale, s.audience), []).append(s)
+    chosen = {key: _choosable(group) for key, group in groups.items()}
+    return {key: max(group, key=_key) for key, group in sorted(chosen.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
+            if group}
 
 
 __all__ = ["FACT_CODES", "SIGNALS", "Alignment", "Scored", "best", "best_per_audience", "coverage", "length_fit",

@@ -23,7 +23,8 @@ from workers.text.phrases import PhraseIndex, word_key
 from workers.text.roles import Inventory, ProductFacts, has_cjk, inventory, lang_of, norm
 
 # Issue codes of a dropped sentence (also the blind read's fault codes where they overlap).
-CODES = ("markup", "broken_word", "mixed_language", "wrong_product_type", "misbinding", "repetition", "ungrammatical")
+CODES = ("markup", "broken_word", "mixed_language", "wrong_product_type", "misbinding", "unsupported_fact", "repetition",
+         "ungrammatical")
 
 _MARKUP = re.compile(
     r"<\s*/?\s*[a-z!][^>]*>|https?://|www\.|javascript:|\{\{|\}\}|\[\[|\]\]|;\s*--|\b(?:drop|delete|truncate)\s+table\b"
@@ -140,6 +141,7 @@ class _Context:
     names: tuple[str, ...]  # the brand and the record's own keys, normalised: words in them are no values
     titles: tuple[str, ...]  # the title and the type's name as the record words them
     record_text: str  # the record's words, normalised
+    numbers: frozenset[str]  # every number the record holds (1.50 and 1.5 alike)
     licensed: list[str]  # word keys / spellings of the types the record names (any of their forms)
     record_values: PhraseIndex[tuple[str, tuple[str, ...]]]  # the record's values -> (role, its keys)
     latin_ok: frozenset[str]
@@ -174,7 +176,9 @@ def _context(inv: Inventory, product: Product, facts: ProductFacts, lang: str) -
     nouns = record_words | _lexicon_words()
     names = tuple(n for n in {norm(product.brand or ""), *(norm(k) for k in product.attributes)} if len(n) >= 2)
     titles = tuple(t for t in (product.title, facts.type_text) if t)
-    return _Context(inv, names, titles, record, licensed, PhraseIndex(values), frozenset(latin | ZH_LATIN_OK),
+    numbers = frozenset(_number_key(n) for s in [*strings, str(product.price.amount) if product.price else ""]
+                        for n in _NUMBER.findall(s))
+    return _Context(inv, names, titles, record, numbers, licensed, PhraseIndex(values), frozenset(latin | ZH_LATIN_OK),
                     record_words, nouns,
                     "".join(c for c in record if c.isalnum()), inv.cue_roles(lang), plural)
 
@@ -183,7 +187,7 @@ def _context(inv: Inventory, product: Product, facts: ProductFacts, lang: str) -
 
 
 def _check(sentence: str, earlier: list[str], ctx: _Context, lang: str) -> tuple[str, str] | None:
-    for check in (_markup, _fragment, _script, _wrong_type, _misbinding, _repetition, _broken, _grammar):
+    for check in (_markup, _fragment, _script, _wrong_type, _misbinding, _numbers, _repetition, _broken, _grammar):
         found = check(sentence, earlier, ctx, lang)
         if found:
             return found
@@ -303,6 +307,22 @@ def _outside_frame(text: str, at: int, end: int, role: str, words: frozenset[str
             return None
         return f"is not said as who it is for (after {prev!r}, before {nxt!r})"
     return None
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+def _numbers(sentence: str, _e: list[str], ctx: _Context, _l: str) -> tuple[str, str] | None:
+    """Every number is the record's: a count, size or amount it does not hold is invented ("4人", "5个口袋")."""
+    for m in _NUMBER.finditer(sentence):
+        if _number_key(m.group(0)) not in ctx.numbers:
+            return "unsupported_fact", f"the number {m.group(0)} is not in the record"
+    return None
+
+
+def _number_key(number: str) -> str:
+    value = number.replace(",", "")
+    return value.rstrip("0").rstrip(".") if "." in value else value
 
 
 def _said_after(text: str, at: int, key: str) -> bool:
