@@ -155,3 +155,32 @@ def test_realised_texts_of_real_records_pass_the_gate_whole() -> None:
         if result.drops or not text:
             failures.append((product.title, text, [(d.code, d.detail) for d in result.drops]))
     assert failures == []
+
+
+@pytest.mark.parametrize(("title", "attributes", "said", "never"), [
+    ("Soie Women Nude-Coloured Lace Non Padded Bra", {"gender": "Women", "colour": "Beige"},
+     ["nude-coloured bra", "made of lace"], ["padded", "beige"]),  # "Non Padded" is no detail; the title's colour
+    ("Priyaasi Navy Blue Beaded Jhumkas", {"gender": "Women", "colour": "Blue"},
+     ["navy blue jhumkas", "They are beaded."], ["navy and blue", "Details include beaded"]),
+    ("Zivame Lightly Padded Bra", {"gender": "Women", "colour": "Black"}, ["It is lightly padded."], []),
+    ("Roadster Men Solid Jacket", {"gender": "Men", "colour": "Black"}, ["a solid color"], ["colour"]),
+])
+def test_title_words_are_said_as_the_title_means_them(title: str, attributes: dict, said: list[str],
+                                                      never: list[str]) -> None:
+    product = Product(product_id="t", title=title, category="x", locale="en-US", brand=title.split()[0],
+                      attributes=attributes)
+    text = realise(product, "en-US").text
+    for phrase in said:
+        assert phrase in text, (phrase, text)
+    for phrase in never:
+        assert phrase not in text, (phrase, text)
+    assert gate(text, product, "en-US").drops == []
+
+
+def test_chinese_types_styles_and_colours_are_said_in_their_own_words() -> None:
+    vest = Product(product_id="v", title="中国风马甲", category="上衣", locale="zh-CN",
+                   attributes={"类型": "上衣", "衣样式": "马甲", "风格": "中国风", "颜色": ["白色", "黑白"]})
+    text = realise(vest, "zh-CN").text
+    assert "马甲" in text and "马甲衣" not in text and "中国风风格" not in text and "可选" not in text, text
+    skirt = Product(product_id="a", title="A字裙", category="裙", locale="zh-CN", attributes={"类型": "裙", "裙型": "a字"})
+    assert "A字裙" in realise(skirt, "zh-CN").text

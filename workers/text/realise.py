@@ -53,7 +53,7 @@ def realise(product: Product, locale: str, *, facts: ProductFacts | None = None)
     facts = facts or inv.facts(product, is_unsafe)
     lang = lang_of(locale)
     seed = zlib.crc32(f"{product.product_id}/{locale}".encode())
-    writer = _Chinese(inv, facts, seed) if lang == "zh" else _English(inv, facts, seed)
+    writer = _Chinese(inv, facts, seed, locale) if lang == "zh" else _English(inv, facts, seed, locale)
     return writer.write()
 
 
@@ -115,8 +115,8 @@ def _join(items: Sequence[str], conj: str = "and") -> str:
 class _Writer:
     lang = "en"
 
-    def __init__(self, inv: Inventory, facts: ProductFacts, seed: int) -> None:
-        self.inv, self.facts, self.seed = inv, facts, seed
+    def __init__(self, inv: Inventory, facts: ProductFacts, seed: int, locale: str = "") -> None:
+        self.inv, self.facts, self.seed, self.locale = inv, facts, seed, locale.lower()
         self.omitted: list[str] = []
 
     noun = ""
@@ -169,6 +169,7 @@ class _English(_Writer):
 
     def write(self) -> Realised:
         f = self.facts
+        self.american = self.locale in ("en-us", "en-ph")  # "color" in American copy
         plural = bool(f.type and f.type.plural)
         noun = f.type_text if f.type_text and not has_cjk(f.type_text) else f.type.en if f.type else ""
         noun = noun or "product"
@@ -259,7 +260,7 @@ class _English(_Writer):
             phrases.append(_a(f"{_join(wearing)} design"))
         for v in self.values("pattern"):
             if v in ("solid", "plain"):
-                phrases.append("a solid colour")
+                phrases.append("a solid color" if self.american else "a solid colour")
             elif v in ("self design", "self-design"):
                 phrases.append("a self-design pattern")
             elif re.search(r"(?:pattern|print|design)$", v):
@@ -274,8 +275,12 @@ class _English(_Writer):
         features = [self._feature(f) for f in self.facts.by_role("feature")]
         features = [v for v in dict.fromkeys(features) if v]
         out = []
-        if details:
-            out.append(f"details include {_join(details)}")
+        said = [d for d in details if not re.search(r"(?:ed|ing)$", d)]
+        states = [d for d in details if d not in said]  # "padded", "beaded": what it is, not a detail it has
+        if states:
+            out.append(f"{self.it} {self.be} {_join(states)}")
+        if said:
+            out.append(f"details include {_join(said)}")
         if features:
             out.append(f"{self.it} come{self.s} with {_join(features)}")
         for v in self.values("assembly"):
@@ -430,7 +435,7 @@ class _Chinese(_Writer):
 
     def write(self) -> Realised:
         f = self.facts
-        self.noun = f.type_text if has_cjk(f.type_text) else f.type.zh if f.type else "商品"
+        self.noun = _fix_case(f.type_text if has_cjk(f.type_text) else f.type.zh if f.type else "商品", "zh")
         self.garment = any(c in self.noun for c in _GARMENT_END)
         groups = [self.intro() + self.look(), self.cut(), self.parts(), self.specs(),
                   self.suits(), self.sizes(), self.rest(), self.care()]
@@ -461,7 +466,7 @@ class _Chinese(_Writer):
         if people:
             clauses.append(self.pick([f"适合{'、'.join(people)}", f"专为{'、'.join(people)}设计"], 1))
         if len(colours) > 1:
-            clauses.append(f"有{'、'.join(colours)}{_count_zh(len(colours))}种颜色可选")
+            clauses.append(f"配色为{'、'.join(colours)}")
         return clauses
 
     def look(self) -> list[str]:
@@ -479,10 +484,11 @@ class _Chinese(_Writer):
         if washed:
             clauses.append("经水洗处理")
         styles = [_ZH_STYLE.get(v, v) for v in self.values("style")]
+        tail = "" if styles and styles[-1].endswith("风") else "风格"  # 中国风, not 中国风风格
         if len(styles) == 1:
-            clauses.append(f"整体为{styles[0]}风格")
+            clauses.append(f"整体为{styles[0]}{tail}")
         elif styles:
-            clauses.append(f"融合{'、'.join(styles)}风格")
+            clauses.append(f"融合{'、'.join(styles)}{tail}")
         wearing = self.values("wearing")
         if wearing:
             clauses.append(f"{'、'.join(wearing)}设计")

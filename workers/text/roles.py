@@ -221,8 +221,9 @@ class Inventory:
         if known:
             key, value, term = max(known, key=lambda k: (norm_key(k[0]) not in _GENERIC_TYPE_KEYS, len(k[1])))
             generic = next((v for k, v in typed if norm_key(k) in _GENERIC_TYPE_KEYS), "")
-            if has_cjk(value) and not value.endswith(_GARMENT_CHARS) and generic[-1:] in _GARMENT_CHARS:
-                value += generic[-1]  # 裙型 a字 of a 裙 is an A字裙
+            if (has_cjk(value) and not value.endswith(_GARMENT_CHARS) and generic[-1:] in _GARMENT_CHARS
+                    and term.zh.endswith(generic[-1])):
+                value += generic[-1]  # 裙型 a字 of a 裙 is an A字裙; 马甲 stays 马甲
             out.type, out.type_text = term, _NOUN_FORMS.get(value, value)
         head = self.head_noun(product.title, product.brand)
         if head is not None and (out.type is None or _refines(head, out.type)):
@@ -266,7 +267,14 @@ class Inventory:
         found = [(at, c) for at, c in found if not any(c != d and c in d for _, d in found)]
         if not found:
             return
-        named = [c for _, c in sorted(found)]
+        named: list[str] = []
+        end = -2
+        for at, c in sorted(found):  # "Navy Blue", "Mustard Brown": words side by side name one colour
+            if named and at == end + 1:
+                named[-1] = f"{named[-1]} {c}"
+            else:
+                named.append(c)
+            end = at + len(c)
         said = ", ".join(named[:-1]) + " and " + named[-1] if len(named) > 1 else named[0]
         out.facts = [f for f in out.facts if f.role != "colour"] + [
             Fact("colour", "title", said, "title", self.known_value(said))]
@@ -315,6 +323,7 @@ class Inventory:
                                       f"{amount.group(1)} {amount.group(2)}", source="title"))
         type_words = norm(out.type_text)
         found: dict[str, list[Term]] = {}
+        text = re.sub(r"\b(?:non|without|no)[\s-]+[a-z-]+", " ", text)  # "Non Padded" says it is not padded
         for term in self.values:
             if term.role in have or term.role not in ("audience", "pattern", "fit", "neckline", "sleeve", "length",
                                                        "waist", "style", "material", "detail"):
@@ -338,7 +347,8 @@ class Inventory:
             spans: list[tuple[str, Term]] = []
             for said, t in saids:
                 if not any(said in other for other, _ in spans):  # "print" of "floral print" is said once
-                    spans.append((said, t))
+                    adverb = None if cjk else re.search(rf"\b([a-z]+ly) {re.escape(said)}\b", text)
+                    spans.append((f"{adverb.group(1)} {said}" if adverb else said, t))  # "lightly padded"
             if role == "audience":
                 spans = spans[:1]
             for said, t in spans:
