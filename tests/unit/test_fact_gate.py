@@ -112,6 +112,13 @@ def test_unsafe_values_are_recognised() -> None:
         assert not is_unsafe(value), value
 
 
+def test_every_injection_of_the_hostile_corpus_is_an_unsafe_value() -> None:
+    from tests.hostile import HTML, INJECTION, SQL
+
+    for value in [*INJECTION, *HTML, *SQL]:
+        assert is_unsafe(value), value
+
+
 def test_sentences_split_in_both_languages() -> None:
     assert sentences("It is black. It weighs 2.5 kg. Done!", "en") == ["It is black.", "It weighs 2.5 kg.", "Done!"]
     assert sentences("这款很好。重量为2.5千克！好", "zh") == ["这款很好。", "重量为2.5千克！", "好"]

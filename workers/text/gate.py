@@ -30,7 +30,10 @@ _MARKUP = re.compile(
     r"<\s*/?\s*[a-z!][^>]*>|https?://|www\.|javascript:|\{\{|\}\}|\[\[|\]\]|;\s*--|\b(?:drop|delete|truncate)\s+table\b"
     r"|\b(?:select|insert|update)\b[^.]{0,40}\b(?:from|into|set)\b[^.]{0,40}(?:;|--|')"
     r"|\bignore\b[^.]{0,30}\b(?:instructions?|prompts?|rules)\b|\b(?:system|developer)\s+prompt\b"
-    r"|\byou\s+are\s+(?:now\s+)?(?:a|an|the)\s+\w+\s+(?:assistant|model|ai)\b|\bassistant\s*:|\buser\s*:"
+    r"|\byou\s+are\s+(?:now\s+)?(?:a|an|the|in)\s+\w+\s+(?:assistant|model|ai|mode)\b|\b(?:assistant|user|system)\s*:"
+    r"|\bdeveloper\s+mode\b|\bdisregard\b|\breply\s+only\b|\bforget\s+(?:the|all|previous|your)\b|#{2,}"
+    r"|<\|[a-z_]+\|>|\binstructions?\s*:|\bnew\s+instructions?\b|\$\{|<%|%>|[a-z]+://"
+    r"|\bor\s+'?1'?\s*=\s*'?1|\bunion\s+select\b|\bdelete\s+from\b|/\*|\*/"
     r"|忽略.{0,8}(?:指令|提示|规则|要求)|系统提示|提示词|你现在是",
     re.IGNORECASE,
 )
