@@ -32,6 +32,11 @@ from workers import logs, metrics
 from workers.app import GPU_QUEUE, app
 from workers.runtime import configure_logging, get_runtime, log, reset_after_fork
 
+# Imported here, in the process's main thread, not by the first tasks: inflect (under the realiser and the gate)
+# instruments its functions as it is imported, which is not safe from several task threads of a gpu worker at once.
+from workers.text.check import check_candidate
+from workers.text.realise import WRITER, realise
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -281,8 +286,6 @@ def _realised(event: ProductEvent, product: Product, locale: str, idx: int, audi
               ) -> DescriptionCandidate:
     """The realiser's text, a candidate like the others: whatever the model wrote, every product has one that
     says each value as what it is."""
-    from workers.text.realise import WRITER, realise
-
     with metrics.engine_cpu("prompt"):
         written = realise(product, locale)
     return DescriptionCandidate(
@@ -311,7 +314,6 @@ def _rewriter(rt: Any) -> Any:
 @stage("correct")
 def correct(self: Task, event_id: str, locale: str) -> int:
     from workers import shop
-    from workers.text.check import check_candidate
 
     rt = get_runtime()
     todo = [c for c in rt.store.candidates(event_id, locale) if c.stage == "generated"]
