@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import inflect
@@ -432,8 +431,5 @@ def _inflect() -> inflect.engine:
     return inflect.engine()
 
 
-def drop_codes(issues: Iterable[dict[str, object]]) -> list[str]:
-    return [str(i.get("code")) for i in issues if i.get("code") in CODES]
 
-
-__all__ = ["CODES", "Drop", "Gated", "drop_codes", "gate", "is_unsafe", "sentences"]
+__all__ = ["CODES", "Drop", "Gated", "gate", "is_unsafe", "sentences"]

@@ -23,7 +23,6 @@ from workers.text.roles import Fact, Inventory, ProductFacts, has_cjk, inventory
 
 WRITER = "realiser"
 _QTY = re.compile(r"^\s*([\d][\d.,]*(?:\s*[-–x×]\s*[\d.,]+)*)\s*([^\d\s].*?)\s*$")
-_ZH_NUM = "零一两三四五六七八九十"
 # Roles said in each part of the text, in order.
 _CUT = ("fit", "length", "neckline", "sleeve", "waist", "hem", "closure")
 _LOOK = ("material", "pattern", "style")
@@ -421,9 +420,6 @@ def _sentence(text: str) -> str:
 
 # ---- Chinese ----------------------------------------------------------------------------
 
-
-def _count_zh(n: int) -> str:
-    return _ZH_NUM[n] if 0 <= n <= 10 else str(n)
 
 
 _GARMENT_END = tuple("衣裙裤衫套服袍装褂")
