@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	$(PIP) install --quiet -e ".[test,embedded]"
 	@touch $(STAMP)
 
-# First run on a fresh machine: install (about 2 minutes), train the house model (about 2), run the pipeline (about 1).
+# First run on a fresh machine: install (about 2 minutes), train the house model (about 3), run the pipeline (about 1): 5½ minutes measured.
 demo:
 	@test -f $(STAMP) || echo "descflow demo: installing into $(VENV) first (torch's CPU wheel and the rest; about 2 minutes on 2 cores, once)"
 	@$(MAKE) --no-print-directory install

@@ -54,7 +54,7 @@ def run_demo(console: Console, *, fresh: bool = True, out: Console | None = None
         if os.environ.get(TRAIN_PAIRS_VARIABLE):
             request.n_pairs = int(os.environ[TRAIN_PAIRS_VARIABLE])
         console.print(f"[bold]No generator at {model}[/bold]: training the house model on {request.n_pairs:,} "
-                      "phrase-bank pairs, once (about 2 minutes on 2 idle CPU cores: at most 3 epochs, sooner if "
+                      "phrase-bank pairs, once (about 3 minutes on 2 idle CPU cores: at most 3 epochs, sooner if "
                       "the eval loss stops improving)")
         with training_bar(console) as report:
             result = train_generator(request, base, progress=report, say=console.print)

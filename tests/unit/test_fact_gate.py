@@ -13,6 +13,8 @@ JEANS = Product(product_id="p-jeans", title="SPYKAR Women Pink Super Skinny Fit 
                 locale="en-US", brand="SPYKAR", attributes={"gender": "Women", "colour": "Pink"})
 SKIRT = Product(product_id="p-skirt", title="白色蕾丝半身裙", category="裙", locale="zh-CN",
                 attributes={"类型": "裙", "颜色": "白色", "材质": "蕾丝", "裙款式": "拉链", "风格": "简约"})
+TOP = Product(product_id="p-top", title="V领针织上衣", category="上衣", locale="zh-CN",
+              attributes={"类型": "上衣", "领型": "V领", "尺码": "S,M"})
 PANTS = Product(product_id="p-pants", title="休闲阔腿裤", category="裤", locale="zh-CN",
                 attributes={"类型": "裤", "裤型": "阔腿裤", "裤腰型": "高腰", "材质": "棉"})
 
@@ -55,6 +57,9 @@ def test_english_faults_are_dropped(text: str, code: str) -> None:
     ("这款半身裙使用白色和简约，另外使用拉链。", "misbinding"),  # a colour and a style are not something it uses
     ("这款半身裙适合拉链。", "misbinding"),
     ("这款半身裙有4个口袋。", "unsupported_fact"),  # a number the record does not hold
+    ("骁勤Gy锦于mm。", "mixed_language"),  # two Latin letters that are no unit, no cut, nothing of the record
+    ("这款半身裙长度为mm。", "mixed_language"),  # a unit with no number before it
+    ("骁勤锦于镜湖烫。", "broken_word"),  # characters that form no words
 ])
 def test_chinese_faults_are_dropped(text: str, code: str) -> None:
     assert code in codes(text, SKIRT, "zh-CN")
@@ -73,6 +78,7 @@ def test_a_later_sentence_that_repeats_an_earlier_one_goes_and_the_first_stays()
     ("These pink cropped jeans from SPYKAR are made for women. They have a super skinny fit.", JEANS, "en-US"),
     ("这款白色半身裙采用蕾丝面料，整体为简约风格。拉链设计。", SKIRT, "zh-CN"),
     ("这款阔腿裤采用棉质面料，高腰设计。", PANTS, "zh-CN"),
+    ("这款上衣为V领设计，提供S、M码。", TOP, "zh-CN"),  # a letter naming a cut, the record's own sizes
 ])
 def test_correct_texts_pass_untouched(text: str, product: Product, locale: str) -> None:
     result = gate(text, product, locale)

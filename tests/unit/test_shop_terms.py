@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from schemas.events import Product
+from tests.factories import product_event
 from workers.gpu.correct import correct, prefer_terms
+from workers.text.check import check_candidate
+from workers.text.realise import realise
 
 EN = Product(product_id="p1", title="Nordvik Wireless Earbuds", category="earbuds", locale="en-US", brand="Nordvik",
              attributes={"battery life": "30 h", "colour": "black"})
@@ -49,3 +54,20 @@ def test_whole_words_only_and_text_already_in_the_shops_words_is_left_alone():
     assert done.text == "这款蓝牙耳机" and not done.fixes
     spans = prefer_terms("buy earbuds", {"earbuds": "headphones"}).fixes[0].span
     assert spans == (4, 11)
+
+
+def test_a_preferred_term_takes_the_number_of_the_word_it_replaces():
+    assert prefer_terms("These headphones fold flat.", {"headphones": "headset"}).text == "These headsets fold flat."
+    assert prefer_terms("This headset folds flat.", {"headset": "headphones"}).text == "This headphone folds flat."
+    assert prefer_terms("这款耳机", {"耳机": "耳麦"}).text == "这款耳麦"
+
+
+@pytest.mark.parametrize(("locale", "preferred"), [("en-US", {"headphones": "headset"}), ("zh-CN", {"耳机": "耳麦"})])
+def test_the_shops_preferred_word_for_the_product_is_no_wrong_product_type(locale, preferred):
+    """The gate licensed only the record's nouns, so the realiser's first sentence, in the shop's words, was dropped
+    as naming another product: with nothing else left, a shop's vocabulary could end a product as a dead letter."""
+    product = Product.model_validate(product_event(locale))
+    text = realise(product, locale).text
+    checked = check_candidate(text, product, locale, restricted_terms=["comfortable"], preferred_terms=preferred)
+    assert [f.code for f in checked.fixes if f.code != "preferred_term"] == []
+    assert list(preferred.values())[0] in checked.text and len(checked.text) > len(text) * 0.8

@@ -58,7 +58,7 @@ def test_the_demo_trains_through_the_same_body_as_the_command(tmp_path: Path, mo
     assert request.output == (tmp_path / "models" / "house").resolve() and request.if_missing
     assert request.n_pairs == 300 and request.base_model is None
     text = " ".join(said.getvalue().split())
-    assert "training the house model" in text and "about 2 minutes" in text
+    assert "training the house model" in text and "about 3 minutes" in text
 
 
 def test_a_plateau_stops_training_and_the_best_weights_are_still_kept(tmp_path: Path):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from workers import metrics
 from workers.gpu.matching import fold
 from workers.gpu.prompt import language
+from workers.text.phrases import segmenter
 
 log = logging.getLogger(__name__)
 
@@ -108,21 +109,10 @@ def description(audience: str) -> str:
     return aud.description if aud else f"Products chosen for {audience.strip()}: what {audience.strip()} need."
 
 
-@cache
-def _jieba() -> Any:
-    """jieba, its lines through the worker's own log format: it comes with a stderr handler of its own, whose
-    plain lines (debug notes on loading its dictionary) would break a JSON log."""
-    import jieba
-
-    jieba.default_logger.handlers.clear()
-    jieba.setLogLevel(logging.WARNING)
-    return jieba
-
-
 def warm() -> None:
     """Load the Chinese word segmenter's dictionary now: about half a second that would otherwise fall on the
     first Chinese product written for an audience descflow does not know."""
-    _jieba().initialize()
+    segmenter().initialize()
 
 
 @lru_cache(maxsize=1024)
@@ -131,7 +121,7 @@ def keywords_zh(audience: str) -> tuple[str, ...]:
     aud = known(audience)
     if aud:
         return aud.keywords_zh
-    words = [w for w in _jieba().lcut(audience.strip()) if len(w) >= 2]
+    words = [w for w in segmenter().lcut(audience.strip()) if len(w) >= 2]
     return tuple(dict.fromkeys([audience.strip(), *words]))
 
 

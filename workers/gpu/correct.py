@@ -27,6 +27,7 @@ from pydantic import BaseModel
 
 from schemas.events import Product
 from workers.gpu import lexicon as lex
+from workers.text import english
 
 __all__ = ["Fix", "Correction", "Rewriter", "ChatRewriter", "correct", "prefer_terms", "rewrite_messages",
            "REWRITE_CODES"]
@@ -1914,7 +1915,10 @@ def prefer_terms(text: str, preferred: Mapping[str, str]) -> Correction:
     for m in synonyms.finditer(text):
         if any(a < m.end() and m.start() < b for a, b in protected):
             continue
-        repl = _match_case(m.group(), lookup[" ".join(m.group().split()).casefold()])
+        repl = lookup[" ".join(m.group().split()).casefold()]
+        if not _CJK_RE.search(repl):
+            repl = english.same_number(m.group(), repl)  # "these headphones" -> "these headsets"
+        repl = _match_case(m.group(), repl)
         out.append(text[last:m.start()] + repl)
         last = m.end()
         fixes.append(Fix(code="preferred_term", before=m.group(), after=repl, span=m.span(),

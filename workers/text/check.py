@@ -19,7 +19,7 @@ def check_candidate(text: str, product: Product, locale: str, rewriter: Rewriter
     """The text as it may be published (a sentence the gate refused is gone), and every fix and drop made."""
     fixed = correct(text, product, locale, rewriter, restricted_terms=restricted_terms,
                     preferred_terms=preferred_terms)
-    gated = gate(fixed.text, product, locale)
+    gated = gate(fixed.text, product, locale, shop_terms=tuple((preferred_terms or {}).values()))
     return Correction(text=gated.text, fixes=fixed.fixes + [Fix.model_validate(d.as_issue()) for d in gated.drops])
 
 

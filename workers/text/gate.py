@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import inflect
 from wordfreq import zipf_frequency
 
 from schemas.events import Product
-from workers.text.phrases import PhraseIndex, word_key
+from workers.text.english import article as _article
+from workers.text.english import singular as _singular
+from workers.text.phrases import PhraseIndex, segmenter, word_key
 from workers.text.roles import Inventory, ProductFacts, has_cjk, inventory, lang_of, norm
 
 # Issue codes of a dropped sentence (also the blind read's fault codes where they overlap).
@@ -41,11 +43,13 @@ _EN_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+")
 _ZH_SPLIT = re.compile(r"(?<=[。！？!?])|\n+")
 _EN_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
 _LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z0-9.+\-/]*")
-# Latin spellings at home in Chinese copy: units, standards, letters that name a cut or a connector.
+# Latin spellings at home in Chinese copy. Units stand after a number ("5mm"), a letter that names a cut or a size
+# stands before a Chinese word (T恤, V领, A字裙, XL码); acronyms stand anywhere.
+ZH_UNITS = frozenset({"mm", "cm", "m", "kg", "g", "ml", "l", "w", "v", "mah", "hz", "pa", "k"})
+ZH_LETTERS = frozenset({"t", "v", "a", "h", "x", "o", "u", "y", "s", "m", "l", "xs", "xl", "xxl", "xxxl"})
 ZH_LATIN_OK = frozenset({
-    "mm", "cm", "m", "kg", "g", "ml", "l", "w", "v", "mah", "usb", "usb-c", "usb-a", "type-c", "led", "lcd", "hdmi",
-    "spf", "pa", "eva", "abs", "pu", "pvc", "tpu", "t", "v", "a", "h", "x", "o", "s", "xs", "xl", "xxl", "xxxl", "l",
-    "polo", "ol", "diy", "app", "wifi", "wi-fi", "ipx4", "ipx5", "ipx7", "pd", "sd", "tf", "4k", "hz", "ai",
+    "usb", "usb-c", "usb-a", "type-c", "led", "lcd", "hdmi", "spf", "eva", "abs", "pu", "pvc", "tpu",
+    "polo", "ol", "diy", "app", "wifi", "wi-fi", "ipx4", "ipx5", "ipx7", "pd", "sd", "tf", "4k", "ai",
 })
 _ARTICLE = re.compile(r"\b([Aa]n?)\s+([A-Za-z0-9][\w'’-]*)")
 
@@ -116,12 +120,17 @@ def sentences(text: str, lang: str) -> list[str]:
     return out
 
 
-def gate(text: str, product: Product, locale: str, facts: ProductFacts | None = None) -> Gated:
-    """Keep the sentences of `text` that pass every check for `product` in `locale`; record the others."""
+def gate(text: str, product: Product, locale: str, facts: ProductFacts | None = None,
+         shop_terms: Sequence[str] = ()) -> Gated:
+    """Keep the sentences of `text` that pass every check for `product` in `locale`; record the others.
+
+    shop_terms: the shop's own words (its preferred terms), licensed like the record's: a shop that writes
+    "headset" for "headphones" names its product so.
+    """
     inv = inventory()
     lang = lang_of(locale)
     facts = facts or inv.facts(product, is_unsafe)
-    ctx = _context(inv, product, facts, lang)
+    ctx = _context(inv, product, facts, lang, tuple(shop_terms))
     kept: list[str] = []
     drops: list[Drop] = []
     for sentence in sentences(text, lang):
@@ -154,9 +163,10 @@ class _Context:
     plural_types: tuple[str, ...]
 
 
-def _context(inv: Inventory, product: Product, facts: ProductFacts, lang: str) -> _Context:
+def _context(inv: Inventory, product: Product, facts: ProductFacts, lang: str,
+             shop_terms: tuple[str, ...] = ()) -> _Context:
     strings = [product.title, product.category.replace("_", " "), product.brand or "",
-               *(str(k) for k in product.attributes), *(f.value for f in facts.facts), facts.type_text]
+               *(str(k) for k in product.attributes), *(f.value for f in facts.facts), facts.type_text, *shop_terms]
     record = norm(" ".join(strings))
     terms = [f.term for f in facts.facts if f.term] + ([facts.type] if facts.type else [])
     terms += [t for _, _, _, t in inv.type_index.find(record, every=True)]
@@ -171,7 +181,7 @@ def _context(inv: Inventory, product: Product, facts: ProductFacts, lang: str) -
                     values.setdefault(form, (f.role, keys))
     # Latin words a Chinese text may carry: the brand, model codes and acronyms, never English words of the record
     latin = {w.lower() for s in strings for w in _LATIN_RUN.findall(s)
-             if w.lower() in norm(product.brand or "") or any(c.isdigit() for c in w) or (w.isupper() and len(w) > 1)}
+             if w.lower() in norm(product.brand or "") or any(c.isdigit() for c in w) or w.isupper()}
     plural = tuple(form for t in ([facts.type] if facts.type else []) if t.plural for form in t.forms
                    if not has_cjk(form))
     record_words = frozenset(w.lower() for s in strings for w in re.findall(r"[A-Za-z]+", s))
@@ -206,7 +216,14 @@ def _fragment(sentence: str, _e: list[str], _c: _Context, _l: str) -> tuple[str,
     return ("broken_word", f"a token fragment {m.group(0)!r}") if m else None
 
 
+# Single characters that stand as words in product copy; any other one-character "word" is a dictionary miss.
+_ZH_SINGLE = frozenset("的了是为和与在这款及有上更也很让其可不就都而并或对从到把被将使件条个种套双只既又")
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
+
+
 def _broken(sentence: str, _e: list[str], ctx: _Context, lang: str) -> tuple[str, str] | None:
+    if lang == "zh" and (found := _unsegmentable(sentence, ctx)):
+        return found
     for word in _EN_WORD.findall(sentence):
         low = word.lower()
         if low in ctx.record_words or any(c.isdigit() for c in word):
@@ -215,6 +232,22 @@ def _broken(sentence: str, _e: list[str], ctx: _Context, lang: str) -> tuple[str
             return "broken_word", f"a broken word {word!r}"
         if lang == "en" and len(low) > 2 and any(not _is_word(part) for part in re.split(r"['’-]", low) if part):
             return "broken_word", f"{word!r} is no English word"
+    return None
+
+
+def _unsegmentable(sentence: str, ctx: _Context) -> tuple[str, str] | None:
+    """Characters that form no words: what an untrained or derailed model writes ("骁勤锦于镜湖烫").
+
+    Human copy keeps at least half of its characters in dictionary words even in terse clauses ("顺滑挺括"); a
+    sentence under a third is a string of characters, not Chinese.
+    """
+    han = [t for t in segmenter().lcut(sentence, HMM=False) if _HAN_RUN.fullmatch(t)]
+    total = sum(len(t) for t in han)
+    if total < 4:
+        return None
+    known = sum(len(t) for t in han if len(t) > 1 or t in _ZH_SINGLE or t in ctx.record_text)
+    if known / total < 0.35:
+        return "broken_word", f"hardly a Chinese word in it ({known} of {total} characters in words)"
     return None
 
 
@@ -242,10 +275,16 @@ def _script(sentence: str, _e: list[str], ctx: _Context, lang: str) -> tuple[str
         return None
     if not has_cjk(sentence):
         return "mixed_language", "no Chinese in a Chinese sentence"
-    for word in _LATIN_RUN.findall(sentence):
-        w = word.lower().strip(".-/+")
-        if w and w not in ctx.latin_ok and not re.fullmatch(r"[a-z]?\d[\w.]*|[a-z]{1,2}\d*", w):
-            return "mixed_language", f"the foreign word {word!r}"
+    for m in _LATIN_RUN.finditer(sentence):
+        w = m.group().lower().strip(".-/+")
+        if not w or w in ctx.latin_ok or any(c.isdigit() for c in w):
+            continue  # the record's own spellings, acronyms; a model code is the number check's to judge
+        before, after = sentence[:m.start()].rstrip(), sentence[m.end():]
+        if w in ZH_UNITS and before[-1:].isdigit():
+            continue
+        if w in ZH_LETTERS and has_cjk(after[:1]):
+            continue
+        return "mixed_language", f"the foreign word {m.group()!r}"
     return None
 
 
@@ -414,22 +453,6 @@ def _grammar(sentence: str, _e: list[str], ctx: _Context, lang: str) -> tuple[st
         if re.search(rf"(?<![\w-]){re.escape(form)}\s+(?:is|has|comes|features|weighs|was)\b", low):
             return "ungrammatical", f"'{form}' takes a plural verb"
     return None
-
-
-@functools.lru_cache(maxsize=4096)
-def _singular(word: str) -> str:
-    return _inflect().singular_noun(word) or word
-
-
-@functools.lru_cache(maxsize=4096)
-def _article(word: str) -> str:
-    return _inflect().a(word).split(" ", 1)[0].lower()
-
-
-@functools.lru_cache(maxsize=1)
-def _inflect() -> inflect.engine:
-    return inflect.engine()
-
 
 
 __all__ = ["CODES", "Drop", "Gated", "gate", "is_unsafe", "sentences"]

@@ -6,9 +6,11 @@ phrase is looked up in the same normal form (roles.norm) the text is in.
 
 from __future__ import annotations
 
+import functools
+import logging
 import re
 from collections.abc import Iterator, Mapping
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 V = TypeVar("V")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -17,6 +19,17 @@ _WORD = re.compile(r"[0-9a-zà-öø-ÿ]+(?:[-'’./°][0-9a-zà-öø-ÿ]+)*")
 
 def has_cjk(text: str) -> bool:
     return bool(_CJK.search(text))
+
+
+@functools.cache
+def segmenter() -> Any:
+    """jieba, its lines through the worker's own log format: it comes with a stderr handler of its own, whose
+    plain lines (debug notes on loading its dictionary) would break a JSON log."""
+    import jieba
+
+    jieba.default_logger.handlers.clear()
+    jieba.setLogLevel(logging.WARNING)
+    return jieba
 
 
 def words(text: str) -> list[tuple[int, int, str]]:

@@ -9,16 +9,14 @@ across scripts; what was left out is reported.
 
 from __future__ import annotations
 
-import functools
 import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import inflect
-
 from schemas.events import Product
-from workers.text.gate import ZH_LATIN_OK, is_unsafe
+from workers.text import english
+from workers.text.gate import ZH_LATIN_OK, ZH_LETTERS, ZH_UNITS, is_unsafe
 from workers.text.roles import Fact, Inventory, ProductFacts, has_cjk, inventory, lang_of
 
 WRITER = "realiser"
@@ -80,7 +78,7 @@ def _native(value: str, lang: str) -> bool:
     if lang == "en":
         return not has_cjk(value)
     latin = re.findall(r"[A-Za-z][A-Za-z\-]*", value)
-    return all(w.lower() in ZH_LATIN_OK or w.isupper() or len(w) <= 2 for w in latin) and (
+    return all(w.lower() in ZH_LATIN_OK | ZH_UNITS | ZH_LETTERS or w.isupper() or len(w) <= 2 for w in latin) and (
         has_cjk(value) or not latin or all(w.isupper() for w in latin))
 
 
@@ -95,13 +93,8 @@ def _fix_case(text: str, lang: str) -> str:
 # ---- English ----------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=1)
-def _inflect() -> inflect.engine:
-    return inflect.engine()
-
-
 def _a(phrase: str) -> str:
-    return _inflect().a(phrase)
+    return english.with_article(phrase)
 
 
 def _join(items: Sequence[str], conj: str = "and") -> str:
@@ -173,7 +166,7 @@ class _English(_Writer):
         noun = f.type_text if f.type_text and not has_cjk(f.type_text) else f.type.en if f.type else ""
         noun = noun or "product"
         if not plural and any(x.key in ("pack of", "set of") for x in f.by_role("pack")):
-            noun, plural = _inflect().plural(noun), True  # "a pack of 2" is of boxers, not of a boxer
+            noun, plural = english.plural(noun), True  # "a pack of 2" is of boxers, not of a boxer
         self.noun = _proper(noun.lower())
         self.it, self.its = ("they", "their") if plural else ("it", "its")
         self.be, self.have = ("are", "have") if plural else ("is", "has")
@@ -336,7 +329,7 @@ class _English(_Writer):
         """'its driver size is 40 mm', 'it has 2 drawers', 'it has an adjustable hood'."""
         v = _join(values)
         if len(values) == 1 and re.fullmatch(r"\d+", v) and _plural_noun(label):
-            noun = label if v != "1" else _inflect().singular_noun(label) or label
+            noun = label if v != "1" else english.singular(label)
             return f"{self.it} {self.have} {v} {noun}"
         if len(values) == 1 and _head(label) in v.lower():  # "hood: adjustable hood", "pockets: 1 front pocket"
             return f"{self.it} {self.have} {v if v[:1].isdigit() else _a(v)}"
@@ -399,12 +392,12 @@ def _within(value: str, noun: str) -> bool:
 def _head(label: str) -> str:
     """The singular head noun of a key: 'blades' -> 'blade', 'front pockets' -> 'pocket'."""
     word = label.split()[-1].lower() if label.split() else label.lower()
-    return _inflect().singular_noun(word) or word
+    return english.singular(word)
 
 
 def _plural_noun(label: str) -> bool:
     word = label.split()[-1] if label.split() else label
-    return not word.endswith("ss") and bool(_inflect().singular_noun(word))
+    return english.is_plural(word)
 
 
 def _proper(text: str) -> str:
