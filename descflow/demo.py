@@ -26,7 +26,7 @@ from descflow.services import LocalRedis, WorkerProcess, redis_alive
 from producers.intake import Intake
 from producers.replay import replay
 from schemas.settings import Settings
-from schemas.tables import FailedTask, InboundEvent, PublishedDescription
+from schemas.tables import FailedTask, InboundEvent, PublishedDescription, ReviewItem
 from workers.store import Store
 
 SAMPLES = Path(__file__).resolve().parents[1] / "producers" / "samples"
@@ -119,7 +119,8 @@ def _stop(worker: WorkerProcess, console: Console) -> None:
 
 
 def _wait(store: Store, event_ids: list[str], progress_bar, console: Console) -> bool:  # noqa: ANN001
-    """Until every (product event, locale) is published or dead-lettered and every review is done."""
+    """Until every (product event, locale) is published, held for a person or dead-lettered, and every review is
+    done."""
     ids = set(event_ids)
     with store.session() as s:
         inbound = list(s.exec(select(InboundEvent).where(InboundEvent.event_id.in_(ids))))  # type: ignore[attr-defined]
@@ -133,10 +134,11 @@ def _wait(store: Store, event_ids: list[str], progress_bar, console: Console) ->
         while time.monotonic() < deadline:
             with store.session() as s:
                 published = {(r.event_id, r.locale) for r in s.exec(select(PublishedDescription))}
+                held = {(i.event_id, i.locale) for i in s.exec(select(ReviewItem))}
                 failed = {(f.args[0], f.args[1] if len(f.args) > 1 else "") for f in s.exec(select(FailedTask))}
                 done_reviews = set(s.exec(select(InboundEvent.event_id).where(
                     InboundEvent.event_type == "review.received", InboundEvent.status == "done")))
-            finished = len(pairs & (published | failed)) + len(reviews & (done_reviews | {f[0] for f in failed}))
+            finished = len(pairs & (published | held | failed)) + len(reviews & (done_reviews | {f[0] for f in failed}))
             bar.update(task, completed=finished, info=f"dead letters={len(failed)}")
             if finished >= total:
                 return True
@@ -195,6 +197,19 @@ def results_view(results: Sequence[Result], elapsed: float, stage_means: dict[st
     return Group(*blocks)
 
 
+def held_view(items: Sequence[ReviewItem]) -> RenderableType:
+    """The texts waiting for a person, each with why: what `descflow review list` shows, after the published ones."""
+    blocks: list[RenderableType] = [Text(""), Text(
+        f"{len(items)} held for a person (`descflow review list`, then approve, edit or reject)", style="bold")]
+    for item in items:
+        head = Text()
+        head.append(item.product_id, style="bold cyan")
+        head.append(f"  {item.locale}  held: ", style="bold")
+        head.append(item.held_because, style="yellow")
+        blocks += [Text(""), head, Padding(Wrapped(item.text), (0, 0, 0, 2))]
+    return Group(*blocks)
+
+
 class Wrapped:
     """A text wrapped to the width it is given: at spaces for Latin text, anywhere for text written without them
     (Chinese and Japanese, which a word-wrapper would leave as one long word pushed onto a line of its own)."""
@@ -233,6 +248,9 @@ def _print_results(store: Store, event_ids: list[str], console: Console, elapsed
                 per_stage[stage].append(seconds)
     means = {s: sum(v) / len(v) for s, v in per_stage.items() if v}
     console.print(results_view(results, elapsed, means))
+    waiting = [i for i in store.review_items() if i.event_id in set(event_ids)]
+    if waiting:
+        console.print(held_view(waiting))
     failed = store.failed_tasks()
     if failed:
         console.print(f"[yellow]{len(failed)} dead letter(s)[/yellow]: see `descflow retry --list`")

@@ -441,7 +441,9 @@ def rank(self: Task, event_id: str, locale: str) -> int | None:
     scored, winner = _rank(rt, product, locale, cands, _highlights(rt, event.shop_id, event.product_id))
     # The best of each audience the candidates were written for; the first audience's (or the overall best) leads.
     per_audience = ranking.best_per_audience(scored)
-    winners = {winner.idx} if winner is not None else set()
+    # Nothing passed: the realiser's text goes to a person (publish holds it) rather than the product to nobody.
+    fallback = next((sc for cand, sc in zip(cands, scored) if cand.model == WRITER), None) if winner is None else None
+    winners = {winner.idx} if winner is not None else {fallback.idx} if fallback is not None else set()
     winners |= {sc.idx for key, sc in per_audience.items() if key[0] == locale}
     for cand, sc in zip(cands, scored):
         cand.scores = {**cand.scores, **sc.scores}
@@ -449,12 +451,12 @@ def rank(self: Task, event_id: str, locale: str) -> int | None:
         cand.stage = "ranked"
         cand.chosen = sc.idx in winners
     rt.store.update_candidates(cands)
-    if winner is None:
+    if winner is None and fallback is None:
         raise PermanentError(
             f"none of the {len(cands)} candidates for {event.product_id}/{locale} survived correction and dedup; "
             "train the house model on more pairs (`descflow train`) or configure a stronger generator"
         )
-    return cands[winner.idx].idx
+    return cands[(winner or fallback).idx].idx  # type: ignore[union-attr]
 
 
 @app.task(bind=True, base=StageTask, name="descflow.publish")
@@ -547,7 +549,7 @@ def _hold(rt: Any, cand: DescriptionCandidate, event_id: str, locale: str, reaso
 
     item = rt.store.hold_for_review(ReviewItem(
         shop_id=cand.shop_id, product_id=cand.product_id, locale=locale, event_id=event_id, candidate_id=cand.id,
-        text=cand.text, scores=cand.scores, held_because=why[:300], reason=reason[:300],
+        text=cand.text or cand.raw_text, scores=cand.scores, held_because=why[:300], reason=reason[:300],
         audience=audience, cause=cause))
     log.info("held candidate %s of %s/%s for review (item %s): %s", cand.id, cand.product_id, locale, item.id, why)
 

@@ -190,6 +190,19 @@ def fixes_of(cand: DescriptionCandidate) -> list[str]:
     return [str(i.get("code")) for i in (cand.issues or [])]
 
 
+def needs_a_person(cand: DescriptionCandidate) -> str | None:
+    """Why a candidate cannot go out under any policy: nothing of it passed the checks, or it leaves out values
+    that have no form in its language (a person writes those, rather than a text that mixes scripts)."""
+    codes = fixes_of(cand)
+    if not cand.text.strip():
+        refused = ", ".join(sorted(set(codes) - {"untranslated"})[:6]) or "nothing written"
+        return f"no candidate passed the checks ({refused}); the realiser's text waits for a person"[:300]
+    left = [str(i.get("before") or "") for i in cand.issues or [] if i.get("code") == "untranslated"]
+    if left:
+        return f"values with no {cand.locale} form the lexicon knows: {'; '.join(left)}; a person writes them"[:300]
+    return None
+
+
 def hold_reason(profile: ShopProfile, cand: DescriptionCandidate, current: PublishedDescription | None) -> str | None:
     """Why the chosen candidate must wait for a person, or None to publish it now.
 
@@ -197,6 +210,8 @@ def hold_reason(profile: ShopProfile, cand: DescriptionCandidate, current: Publi
     """
     if merchant_owned(current):
         return f"the merchant wrote the current text (version {current.version}); descflow never replaces it"  # type: ignore[union-attr]
+    if gap := needs_a_person(cand):
+        return gap
     if profile.publish_policy == "review":
         return "the shop reviews every description (publish_policy review)"
     if profile.publish_policy == "auto-if-clean":
@@ -258,5 +273,5 @@ def decide(rt: Any, item_id: int, decision: ReviewDecision, *, shop_id: str | No
 
 __all__ = ["MERCHANT", "ProfileCache", "ProfileError", "ReviewError", "audience", "audiences", "decide",
            "describe_errors", "locales",
-           "hold_reason", "length_range", "load_profile", "merchant_owned", "parse_profile", "profile_for",
+           "hold_reason", "length_range", "needs_a_person", "load_profile", "merchant_owned", "parse_profile", "profile_for",
            "replace_profile", "requests", "update_profile", "writing_style"]

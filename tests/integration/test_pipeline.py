@@ -108,6 +108,26 @@ def test_each_target_locale_gets_its_own_chain(stack):
     assert {r.stage for r in _stage_runs(stack, event["event_id"]) if r.locale == "zh-CN"} >= {"generate", "correct"}
 
 
+def test_a_locale_whose_values_cannot_be_translated_waits_for_a_person(stack):
+    """A value the lexicon cannot put into the target language is neither left in another script nor silently
+    dropped from a published text: that locale's text is held for review with the value named."""
+    attributes = {"colour": "black", "weight": "250g", "ports": "1 x HDMI 4K@30Hz"}
+    event = product_event("en-US", target_locales=["en-US", "zh-CN"], attributes=attributes,
+                          title="Nordvik USB-C Hub", category="usb hub")
+    assert stack.intake().submit(event).status == "accepted"
+    shop, product = event["shop_id"], event["product_id"]
+
+    def ended():
+        held = [i for i in stack.store.review_items(shop_id=shop, product_id=product) if i.locale == "zh-CN"]
+        return held if held and {r.locale for r in published(stack, event["event_id"])} == {"en-US"} else None
+
+    [item] = stack.wait_for(ended, what="en-US published and zh-CN held")
+    assert "no zh-CN form" in item.held_because and "HDMI 4K@30Hz" in item.held_because, item.held_because
+    assert CJK.search(item.text) and "HDMI" not in item.text and "黑色" in item.text, item.text
+    with stack.store.session() as s:
+        assert not [f for f in s.exec(select(FailedTask)) if f.args and f.args[0] == event["event_id"]]
+
+
 def test_review_event_ends_as_sentiment_and_aspects(stack, client):
     product = product_event("en-US")
     assert stack.intake().submit(product).status == "accepted"

@@ -10,7 +10,7 @@ import pytest
 
 from schemas.events import Product
 from workers.text.gate import gate
-from workers.text.realise import realise
+from workers.text.realise import realise, say_value
 from workers.text.roles import inventory
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -96,6 +96,25 @@ def test_a_value_of_another_language_is_translated_or_left_out_never_mixed() -> 
     assert "white" in english.text and "260 g" in english.text and "over-ear" in english.text
     assert not re.search(r"[\u4e00-\u9fff]", english.text)
     assert any("编织工艺" in left for left in english.omitted)
+
+
+@pytest.mark.parametrize(("value", "lang", "said"), [
+    ("Bluetooth 5.3", "zh", "蓝牙5.3"),
+    ("蓝牙5.3", "en", "Bluetooth 5.3"),
+    ("3-layer nylon", "zh", "3层尼龙"),
+    ("2.5层尼龙", "en", "2.5-layer nylon"),  # a measure before a noun is an adjective
+    ("5%烟酰胺", "en", "5% niacinamide"),
+    ("防水 透气", "en", "waterproof breathable"),
+    ("machine washable at 40 °C", "zh", None),  # a word the lexicon lacks: nothing half translated
+    ("1 x HDMI 4K@30Hz", "zh", None),
+    ("42 widgets", "zh", None),
+])
+def test_a_value_of_known_words_numbers_and_units_is_translated_piece_by_piece(value: str, lang: str,
+                                                                                 said: str | None) -> None:
+    from workers.text.roles import Fact
+
+    fact = Fact(role="", key="spec", value=value)
+    assert say_value(inventory(), fact, lang) == said
 
 
 def test_instruction_and_markup_values_are_never_stated() -> None:

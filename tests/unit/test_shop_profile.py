@@ -182,3 +182,15 @@ def test_edit_needs_text():
     with pytest.raises(ValidationError, match="edit needs the new text"):
         ReviewDecision(action="edit")
     assert ReviewDecision(action="reject", why=" too long ").why == "too long"
+
+
+def test_a_candidate_with_nothing_left_or_untranslated_values_waits_for_a_person_under_any_policy():
+    untranslated = candidate([{"code": "untranslated", "before": "ports: 1 x HDMI 4K@30Hz", "after": ""}])
+    emptied = candidate([{"code": "wrong_product_type", "before": "It is a desk.", "after": ""}])
+    emptied.text = ""
+    for policy in ("auto", "review", "auto-if-clean"):
+        profile = ShopProfile(shop_id="s", publish_policy=policy)
+        assert "ports: 1 x HDMI 4K@30Hz" in hold_reason(profile, untranslated, None)
+        assert "no en-US form" in hold_reason(profile, untranslated, None)
+        assert "no candidate passed the checks (wrong_product_type)" in hold_reason(profile, emptied, version(None))
+    assert hold_reason(ShopProfile(shop_id="s"), candidate(), None) is None

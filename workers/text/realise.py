@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from schemas.events import Product
 from workers.text import english
 from workers.text.gate import ZH_LATIN_OK, ZH_LETTERS, ZH_UNITS, is_unsafe
-from workers.text.roles import Fact, Inventory, ProductFacts, has_cjk, inventory, lang_of
+from workers.text.roles import Fact, Inventory, ProductFacts, has_cjk, inventory, lang_of, norm
 
 WRITER = "realiser"
 _QTY = re.compile(r"^\s*([\d][\d.,]*(?:\s*[-–x×]\s*[\d.,]+)*)\s*([^\d\s].*?)\s*$")
@@ -70,7 +70,49 @@ def say_value(inv: Inventory, fact: Fact, lang: str) -> str | None:
         if unit is not None:
             number = m.group(1).replace("×", " x ") if lang == "en" else m.group(1).replace(" x ", "×")
             return f"{number} {unit.en}" if lang == "en" else f"{number}{unit.zh}"
-    return None
+    return _composed(inv, value, lang)
+
+
+_NUMBER_PIECE = re.compile(r"\d+(?:[.,]\d+)*")
+_SEPARATOR = {"/": "/", "+": "+", "&": ("and", "和"), "and": ("and", "和"), "和": ("and", "和"), ",": (",", "、"),
+              "，": (",", "、"), "、": (",", "、")}
+
+
+def _composed(inv: Inventory, value: str, lang: str) -> str | None:
+    """A value made of known words, numbers and units, said piece by piece: 'Bluetooth 5.3' -> '蓝牙5.3',
+    '防水 透气' -> 'waterproof, breathable'; None when any piece is unknown (nothing is half translated)."""
+    text = re.sub(r"(\d)-(?=[^\W\d_])", r"\1 ", norm(value))  # '3-layer' is a number and a unit
+    known = sorted((a, b, t) for a, b, form, _ in inv.value_index.find(text)
+                   if (t := inv.known_value(form) or inv.known_type(form)) is not None)
+    pieces: list[str] = []
+    at = 0
+    for a, b, term in [*known, (len(text), len(text), None)]:
+        gap = text[at:a]
+        for token in re.findall(r"\d+(?:[.,]\d+)*|[^\W\d_]+|[^\w\s]", gap):
+            if _NUMBER_PIECE.fullmatch(token):
+                pieces.append(token)
+            elif (unit := inv.unit(token)) is not None and pieces and _NUMBER_PIECE.fullmatch(pieces[-1]):
+                pieces[-1] += (" " + unit.en) if lang == "en" else unit.zh
+            elif token == "%" and pieces and _NUMBER_PIECE.fullmatch(pieces[-1]):
+                pieces[-1] += "%"
+            elif token in _SEPARATOR:
+                sep = _SEPARATOR[token]
+                pieces.append(sep if isinstance(sep, str) else sep[lang == "zh"])
+            else:
+                return None
+        if term is not None:
+            pieces.append(term.say(lang))
+        at = max(at, b)
+    if not pieces or all(_NUMBER_PIECE.match(p) for p in pieces):
+        return None
+    if lang == "zh":
+        return "".join(pieces)
+    # a measure before a noun is an adjective: '2.5 layers nylon' -> '2.5-layer nylon'
+    for i, piece in enumerate(pieces[:-1]):
+        number, _, unit = piece.partition(" ")
+        if unit and _NUMBER_PIECE.fullmatch(number) and not _NUMBER_PIECE.match(pieces[i + 1]):
+            pieces[i] = f"{number}-{english.singular(unit)}"
+    return re.sub(r"\s+([,/+])", r"\1", " ".join(pieces))
 
 
 def _native(value: str, lang: str) -> bool:
@@ -79,7 +121,7 @@ def _native(value: str, lang: str) -> bool:
         return not has_cjk(value)
     latin = re.findall(r"[A-Za-z][A-Za-z\-]*", value)
     return all(w.lower() in ZH_LATIN_OK | ZH_UNITS | ZH_LETTERS or w.isupper() or len(w) <= 2 for w in latin) and (
-        has_cjk(value) or not latin or all(w.isupper() for w in latin))
+        has_cjk(value) or not latin or all(w.isupper() or w.lower() in ZH_LATIN_OK for w in latin))
 
 
 def _fix_case(text: str, lang: str) -> str:
