@@ -60,6 +60,7 @@ def test_english_faults_are_dropped(text: str, code: str) -> None:
     ("骁勤Gy锦于mm。", "mixed_language"),  # two Latin letters that are no unit, no cut, nothing of the record
     ("这款半身裙长度为mm。", "mixed_language"),  # a unit with no number before it
     ("骁勤锦于镜湖烫。", "broken_word"),  # characters that form no words
+    ("白色半身裙。", "ungrammatical"),  # nouns with nothing said of them
 ])
 def test_chinese_faults_are_dropped(text: str, code: str) -> None:
     assert code in codes(text, SKIRT, "zh-CN")

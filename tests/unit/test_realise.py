@@ -183,6 +183,11 @@ def test_realised_texts_of_real_records_pass_the_gate_whole() -> None:
      ["navy blue jhumkas", "They are beaded."], ["navy and blue", "Details include beaded"]),
     ("Zivame Lightly Padded Bra", {"gender": "Women", "colour": "Black"}, ["It is lightly padded."], []),
     ("Roadster Men Solid Jacket", {"gender": "Men", "colour": "Black"}, ["a solid color"], ["colour"]),
+    ("Natilene Girls Red Solid Pleated A-Line Top", {"gender": "Girls", "colour": "Red"}, ["an A-line fit"],
+     ["hem"]),  # a cut a title says without "fit"; a hem the title does not name is not invented
+    ("Inc 5 Women Navy Blue Open Toe Flats", {"gender": "Women", "colour": "Navy Blue"}, ["open toes"], []),
+    ("Zaveri Pearls Gold-Plated Handcrafted Jhumkas", {"gender": "Women", "colour": "Gold"},
+     ["They are", "gold-plated", "handcrafted"], []),
 ])
 def test_title_words_are_said_as_the_title_means_them(title: str, attributes: dict, said: list[str],
                                                       never: list[str]) -> None:

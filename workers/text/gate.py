@@ -235,6 +235,18 @@ def _broken(sentence: str, _e: list[str], ctx: _Context, lang: str) -> tuple[str
     return None
 
 
+def _zh_fragment(sentence: str) -> tuple[str, str] | None:
+    """Nouns with nothing said of them ("群耳机。", "纯色图案。"): no verb, adjective, adverb or preposition.
+
+    Design points such as "拉链设计" pass (设计 is a verbal noun), and so do "标签：值" spec lines."""
+    if "：" in sentence or ":" in sentence:
+        return None
+    tags = [flag for word, flag in segmenter().posseg.lcut(sentence, HMM=False) if _HAN_RUN.search(word)]
+    if tags and not any(flag[:1] in "vadp" for flag in tags):
+        return "ungrammatical", "no verb or description: a fragment, not a sentence"
+    return None
+
+
 def _unsegmentable(sentence: str, ctx: _Context) -> tuple[str, str] | None:
     """Characters that form no words: what an untrained or derailed model writes ("骁勤锦于镜湖烫").
 
@@ -438,6 +450,8 @@ def _without(sentence: str, phrases: tuple[str, ...]) -> str:
 
 
 def _grammar(sentence: str, _e: list[str], ctx: _Context, lang: str) -> tuple[str, str] | None:
+    if lang == "zh":
+        return _zh_fragment(sentence)
     if lang != "en":
         return None
     if not _VERB.search(_without(sentence, ctx.titles)) and not _SPEC_LINE.match(sentence):

@@ -26,6 +26,7 @@ def segmenter() -> Any:
     """jieba, its lines through the worker's own log format: it comes with a stderr handler of its own, whose
     plain lines (debug notes on loading its dictionary) would break a JSON log."""
     import jieba
+    import jieba.posseg  # noqa: F401 - the part-of-speech tagger, jieba.posseg, for the gate's fragment check
 
     jieba.default_logger.handlers.clear()
     jieba.setLogLevel(logging.WARNING)

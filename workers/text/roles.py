@@ -30,6 +30,7 @@ _GENERIC_TYPE_KEYS = frozenset({"type", "category", "product type", "kind", "类
 _GARMENT_CHARS = tuple("衣裙裤衫套服袍装褂")
 _NOUN_FORMS = {"裙": "裙子", "裤": "裤子"}  # a one-character type is not said alone
 _UNITS = frozenset({"ml", "l", "g", "kg", "mg", "oz", "cm", "mm", "m", "inch", "inches", "pcs", "pc", "x"})
+_GARMENT_CUTS = frozenset({"a-line", "a line", "flared", "bodycon", "straight"})  # cuts a title says without "fit"
 _VAGUE = frozenset({"blend", "blended", "mix", "multi", "solid colour"})  # title words too vague to state alone
 _SELF_EVIDENT = frozenset({"colour", "material", "pattern", "style", "audience"})
 # Product-type nouns that are also common words ("set of 2", "on top", "suits you"): not used to spot a wrong type.
@@ -331,7 +332,7 @@ class Inventory:
             for form in term.forms:
                 if has_cjk(form) != cjk or len(form) < (2 if cjk else 4) or form in type_words or form in _VAGUE:
                     continue
-                if term.role == "fit" and not cjk and "fit" not in form:
+                if term.role == "fit" and not cjk and "fit" not in form and form not in _GARMENT_CUTS:
                     continue  # "Slim" names a power bank's shape; "Slim Fit" a garment's cut
                 if (form in text) if cjk else re.search(rf"(?<![\w-]){re.escape(form)}(?![\w-])", text):
                     found.setdefault(term.role, []).append(term)
@@ -348,7 +349,8 @@ class Inventory:
             for said, t in saids:
                 if not any(said in other for other, _ in spans):  # "print" of "floral print" is said once
                     adverb = None if cjk else re.search(rf"\b([a-z]+ly) {re.escape(said)}\b", text)
-                    spans.append((f"{adverb.group(1)} {said}" if adverb else said, t))  # "lightly padded"
+                    plain = t.en if role == "detail" and not cjk else said  # "Open Toe" is said "open toes"
+                    spans.append((f"{adverb.group(1)} {said}" if adverb else plain, t))  # "lightly padded"
             if role == "audience":
                 spans = spans[:1]
             for said, t in spans:
