@@ -208,3 +208,15 @@ def test_chinese_types_styles_and_colours_are_said_in_their_own_words() -> None:
     assert "马甲" in text and "马甲衣" not in text and "中国风风格" not in text and "可选" not in text, text
     skirt = Product(product_id="a", title="A字裙", category="裙", locale="zh-CN", attributes={"类型": "裙", "裙型": "a字"})
     assert "A字裙" in realise(skirt, "zh-CN").text
+
+
+def test_a_latin_spelling_in_a_chinese_record_is_the_shops_own_and_is_said() -> None:
+    """A Chinese record's Micro-USB or Lightning was taken for an English word with no Chinese form: left out,
+    and the product's own locale held for review as untranslated."""
+    bank = Product(product_id="x-bank", title="声悦 充电宝", category="充电宝", locale="zh-CN", brand="声悦",
+                   attributes={"充电接口": "Micro-USB", "接口": "1个Lightning", "颜色": "白色"})
+    written = realise(bank, "zh-CN")
+    assert written.omitted == [] and "Micro-USB" in written.text and "Lightning" in written.text
+    assert gate(written.text, bank, "zh-CN").drops == []
+    english = realise(bank, "en-US")  # in another language the rule for foreign words stands
+    assert "Micro-USB" in english.text and not re.search(r"[\u4e00-\u9fff]", english.text)

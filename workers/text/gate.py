@@ -180,8 +180,9 @@ def _context(inv: Inventory, product: Product, facts: ProductFacts, lang: str,
                 if len(form) >= 2:
                     values.setdefault(form, (f.role, keys))
     # Latin words a Chinese text may carry: the brand, model codes and acronyms, never English words of the record
+    own = lang_of(product.locale) == lang  # a Chinese record's Latin spellings (Micro-USB) are the shop's own
     latin = {w.lower() for s in strings for w in _LATIN_RUN.findall(s)
-             if w.lower() in norm(product.brand or "") or any(c.isdigit() for c in w) or w.isupper()}
+             if own or w.lower() in norm(product.brand or "") or any(c.isdigit() for c in w) or w.isupper()}
     plural = tuple(form for t in ([facts.type] if facts.type else []) if t.plural for form in t.forms
                    if not has_cjk(form))
     record_words = frozenset(w.lower() for s in strings for w in re.findall(r"[A-Za-z]+", s))

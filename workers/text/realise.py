@@ -50,17 +50,21 @@ def realise(product: Product, locale: str, *, facts: ProductFacts | None = None)
     facts = facts or inv.facts(product, is_unsafe)
     lang = lang_of(locale)
     seed = zlib.crc32(f"{product.product_id}/{locale}".encode())
-    writer = _Chinese(inv, facts, seed, locale) if lang == "zh" else _English(inv, facts, seed, locale)
+    own = lang_of(product.locale) == lang  # the shop wrote these values for this language
+    writer = (_Chinese if lang == "zh" else _English)(inv, facts, seed, locale, own=own)
     return writer.write()
 
 
 # ---- values in the target language -------------------------------------------------------
 
 
-def say_value(inv: Inventory, fact: Fact, lang: str) -> str | None:
-    """The value in `lang`, or None when it has no form there (it is then left out)."""
+def say_value(inv: Inventory, fact: Fact, lang: str, *, own: bool = False) -> str | None:
+    """The value in `lang`, or None when it has no form there (it is then left out).
+
+    own: the record is written in `lang`, so a Latin spelling in a Chinese record ("Micro-USB", "Lightning") is the
+    shop's own and stands as it is; in a record of another language it is an English word to translate."""
     value = fact.value.strip()
-    if _native(value, lang):
+    if _native(value, lang) or (own and lang == "zh"):
         return _fix_case(value, lang) if lang == "zh" else _proper(value)  # the shop's own words
     if fact.term is not None:
         return _fix_case(fact.term.say(lang), lang)
@@ -149,9 +153,12 @@ def _join(items: Sequence[str], conj: str = "and") -> str:
 class _Writer:
     lang = "en"
 
-    def __init__(self, inv: Inventory, facts: ProductFacts, seed: int, locale: str = "") -> None:
-        self.inv, self.facts, self.seed, self.locale = inv, facts, seed, locale.lower()
+    def __init__(self, inv: Inventory, facts: ProductFacts, seed: int, locale: str = "", *, own: bool = False) -> None:
+        self.inv, self.facts, self.seed, self.locale, self.own = inv, facts, seed, locale.lower(), own
         self.omitted: list[str] = []
+
+    def say(self, fact: Fact) -> str | None:
+        return say_value(self.inv, fact, self.lang, own=self.own)
 
     noun = ""
 
@@ -159,7 +166,7 @@ class _Writer:
         """The role's values in the text's language; one the type's own name already says is not said again."""
         out = []
         for f in self.facts.by_role(role):
-            v = say_value(self.inv, f, self.lang)
+            v = self.say(f)
             if v is None:
                 self.omitted.append(f"{f.key}: {f.value}")
             elif v not in out and not _within(v, self.noun):
@@ -171,7 +178,7 @@ class _Writer:
         groups: dict[tuple[str, str], list[str]] = {}
         for role in roles:
             for f in self.facts.by_role(role):
-                label, v = self.label(f), say_value(self.inv, f, self.lang)
+                label, v = self.label(f), self.say(f)
                 if label is None or v is None:
                     self.omitted.append(f"{f.key}: {f.value}")
                 elif v not in groups.setdefault((role, label), []):
@@ -323,7 +330,7 @@ class _English(_Writer):
 
     def _feature(self, fact: Fact) -> str | None:
         """'foldable frame' -> 'a foldable frame'; noise cancelling: active -> 'active noise cancelling'."""
-        v = say_value(self.inv, fact, self.lang)
+        v = self.say(fact)
         if v is None:
             self.omitted.append(f"{fact.key}: {fact.value}")
             return None
@@ -564,7 +571,7 @@ class _Chinese(_Writer):
             clauses.append("饰有" + "、".join(adorned + ([f"{'、'.join(pictured)}图案"] if pictured else [])))
         hems: dict[str, list[str]] = {}
         for f in self.facts.by_role("hem"):
-            v = say_value(self.inv, f, self.lang)
+            v = self.say(f)
             if v and not _within(v, self.noun):
                 where = "裤口" if "裤" in f.key else "下摆"
                 hems.setdefault(where, []).append(v[:-1] if where == "裤口" and v.endswith("裤") else v)
