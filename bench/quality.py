@@ -169,7 +169,7 @@ def sample_items(limit: int) -> list[Item]:
     return [Item(p, locale) for p in products for locale in p.locales]
 
 
-_PACK_SUFFIX = re.compile(r"\s+(?:(?:set|pack)\s+of\s+\d+|\d+(?:\.\d+)?\s*(?:ml|l|g|kg|cm|pcs?))$", re.I)
+_PACK_SUFFIX = re.compile(r"\s+(?:(?:set|pack)\s+of\s+\d+|\d+(?:\.\d+)?\s*(?:ml|l|g|gm|kg|cm|pcs?)(?:\s+each)?)$", re.I)
 
 
 def myntra_category(name: str) -> str:

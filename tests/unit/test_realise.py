@@ -178,7 +178,7 @@ def test_realised_texts_of_real_records_pass_the_gate_whole() -> None:
 
 @pytest.mark.parametrize(("title", "attributes", "said", "never"), [
     ("Soie Women Nude-Coloured Lace Non Padded Bra", {"gender": "Women", "colour": "Beige"},
-     ["nude-coloured bra", "made of lace"], ["padded", "beige"]),  # "Non Padded" is no detail; the title's colour
+     ["nude-colored non padded bra", "made of lace"], ["beige", "It is padded", "coloured"]),  # the title's colour
     ("Priyaasi Navy Blue Beaded Jhumkas", {"gender": "Women", "colour": "Blue"},
      ["navy blue jhumkas", "They are beaded."], ["navy and blue", "Details include beaded"]),
     ("Zivame Lightly Padded Bra", {"gender": "Women", "colour": "Black"}, ["It is lightly padded."], []),
@@ -220,3 +220,77 @@ def test_a_latin_spelling_in_a_chinese_record_is_the_shops_own_and_is_said() -> 
     assert gate(written.text, bank, "zh-CN").drops == []
     english = realise(bank, "en-US")  # in another language the rule for foreign words stands
     assert "Micro-USB" in english.text and not re.search(r"[\u4e00-\u9fff]", english.text)
+
+
+@pytest.mark.parametrize(("title", "brand", "attributes", "said", "never"), [
+    ("HERE&NOW Women Black & Off-White Self-Design Front Open Sweater", "HERE&NOW", {"colour": "Black"},
+     ["black and off-white front open sweater", "a self-design pattern"], ["Front Open"]),
+    # the brand "W" is a word: the w of "with" stays, and the kurta stays the product (not its dupatta)
+    ("W Women Navy Blue & Golden Printed Kurta with Sharara & Dupatta", "W", {"colour": "Blue"},
+     ["golden kurta from W", "comes with sharara and dupatta"], ["golden dupatta"]),
+    # a model name keeps its spelling, a common word is lower-cased, a style word before the type names it
+    ("Indian Terrain Men Blue Brooklyn Slim Fit Mid-Rise Clean Look Stretchable Jeans", "Indian Terrain",
+     {"colour": "Blue"}, ["blue Brooklyn stretchable jeans", "a slim fit", "a clean look"], ["look look"]),
+    ("Campus Men STRING-2 Black Sports Sandals", "Campus", {"colour": "Black"}, ["black sports sandals"],
+     ["STRING", "sports look"]),
+    ("V Dot by Van Heusen Black & Maroon Regular Fit Party Suit", "V Dot", {"colour": "Black"},
+     ["black and maroon party suit"], ["Van Heusen", "van"]),
+    ("Qraa Men Pack of 2 Face And Beard Wash 100gm each", "Qraa", {"gender": "Men"},
+     ["face and beard washes", "a pack of 2"], ["each"]),
+    ("Bodycare Pack of 4 Assorted Solid Non-Wired Non Padded Everyday Bras", "Bodycare", {"colour": "Red"},
+     ["assorted non-wired non padded everyday bras"], [" red "]),  # no one colour is true of an assorted pack
+    ("Da Intimo Women Black Solid Skinny-Fit Tights", "Da Intimo", {"colour": "Black"},
+     ["black tights", "a skinny-fit"], []),
+    ("Libas Women Blue Self-Striped Asymmetric Hemline A-Line Kurta", "Libas", {"colour": "Blue"},
+     ["an A-line fit"], ["a line fit", "Details include asymmetric"]),
+    ("Force NXT Mens Grey Melange Track Pants", "Force NXT", {"colour": "Grey"}, ["grey melange track pants"],
+     ["melange pattern", "melange design"]),
+    ("Rajasthan Decor Off-White Ethnic Motifs Single Bed Dohar", "Rajasthan Decor", {"colour": "White"},
+     ["It has ethnic motifs."], ["ethnic motifs pattern", "ethnic look"]),
+    ("Van Heusen Men Blue Checked Single-Breasted Slim Fit Formal Blazer", "Van Heusen", {"colour": "Blue"},
+     ["blue single-breasted formal blazer", "a checked design"], ["formal look"]),
+])
+def test_the_titles_own_words_name_the_product(title: str, brand: str, attributes: dict, said: list[str],
+                                               never: list[str]) -> None:
+    """A Myntra title says more than its attributes ("Front Open", "Brooklyn", "with Dupatta"); a text that left
+    those words out was read as too thin."""
+    gender = "Men" if re.search(r"\bMens?\b", title) else "Women"
+    product = Product(product_id="t", title=title, category="x", locale="en-US", brand=brand,
+                      attributes={"gender": gender, **attributes})
+    text = realise(product, "en-US").text
+    for phrase in said:
+        assert phrase in text, (phrase, text)
+    for phrase in never:
+        assert phrase not in text, (phrase, text)
+    assert gate(text, product, "en-US").drops == [], text
+
+
+def test_american_copy_spells_color_the_american_way_except_in_a_brand() -> None:
+    shirt = Product(product_id="s", title="Colourplay Men Multicoloured Colourblocked Shirt", category="shirts",
+                    locale="en-US", brand="Colourplay", attributes={"gender": "Men"})
+    us, gb = realise(shirt, "en-US").text, realise(shirt, "en-GB").text
+    assert "multicolored" in us and "colorblocked" in us and "Colourplay" in us, us
+    assert "multicoloured" in gb and "colourblocked" in gb, gb
+    assert gate(us, shirt, "en-US").drops == []
+
+
+@pytest.mark.parametrize(("word", "written"), [
+    ("Square", "square"), ("Brooklyn", "Brooklyn"), ("IDP", "IDP"), ("Slip-On", "slip-on"), ("Dupatta", "dupatta"),
+])
+def test_title_words_are_lower_cased_only_when_common(word: str, written: str) -> None:
+    from workers.text.roles import _as_written
+
+    assert _as_written(word) == written
+
+
+def test_a_chinese_type_is_said_in_the_records_words_and_an_h_cut_is_a_capital() -> None:
+    dress = Product(product_id="k", title="黑色针织连衣裙", category="裙", locale="zh-CN",
+                    attributes={"类型": "裙", "材质": "针织", "颜色": "黑色", "裙长": "连衣裙"})
+    text = realise(dress, "zh-CN").text
+    assert "针织连衣裙" in text and "毛衣裙" not in text, text
+    coat = Product(product_id="c", title="休闲外套", category="上衣", locale="zh-CN",
+                   attributes={"类型": "上衣", "版型": ["宽松", "h"], "衣样式": "外套"})
+    text = realise(coat, "zh-CN").text
+    assert "H型" in text and "h版型" not in text, text
+    english = realise(coat, "en-US").text
+    assert "an H-line fit" in english and " h " not in english, english

@@ -178,17 +178,19 @@ def _context(inv: Inventory, product: Product, facts: ProductFacts, lang: str,
             keys = tuple(k for k in {norm(f.key), norm(inv.key_name(f.key, lang) or "")} if k)
             for form in {norm(f.value), *(f.term.forms if f.term else ())}:
                 if len(form) >= 2:
-                    values.setdefault(form, (f.role, keys))
+                    values.setdefault(_spelling(form), (f.role, keys))
     # Latin words a Chinese text may carry: the brand, model codes and acronyms, never English words of the record
     own = lang_of(product.locale) == lang  # a Chinese record's Latin spellings (Micro-USB) are the shop's own
     latin = {w.lower() for s in strings for w in _LATIN_RUN.findall(s)
              if own or w.lower() in norm(product.brand or "") or any(c.isdigit() for c in w) or w.isupper()}
     plural = tuple(form for t in ([facts.type] if facts.type else []) if t.plural for form in t.forms
                    if not has_cjk(form))
-    record_words = frozenset(w.lower() for s in strings for w in re.findall(r"[A-Za-z]+", s))
+    record_words = frozenset(w.lower() for s in strings for pattern in (r"[A-Za-z]+", r"[A-Za-z]+(?:[-'’][A-Za-z]+)+")
+                             for w in re.findall(pattern, s))  # "PERFKT-U" is the record's word as a whole too
     nouns = record_words | _lexicon_words()
     names = tuple(n for n in {norm(product.brand or ""), *(norm(k) for k in product.attributes)} if len(n) >= 2)
-    titles = tuple(t for t in (product.title, facts.type_text) if t)
+    named = f"{facts.name} {facts.type_text}" if facts.name else ""  # the title's words for it, as the text says them
+    titles = tuple(t for t in (product.title, facts.type_text, named) if t)
     numbers = frozenset(_number_key(n) for s in [*strings, str(product.price.amount) if product.price else ""]
                         for n in _NUMBER.findall(s))
     return _Context(inv, names, titles, record, numbers, licensed, PhraseIndex(values), frozenset(latin | ZH_LATIN_OK),
@@ -313,8 +315,13 @@ def _wrong_type(sentence: str, _e: list[str], ctx: _Context, _l: str) -> tuple[s
     return None
 
 
+def _spelling(text: str) -> str:
+    """One spelling of 'colour' for matching: an American text says the record's 'cream-coloured' as 'cream-colored'."""
+    return re.sub(r"(?<=colo)u(?=r)", "", text)
+
+
 def _misbinding(sentence: str, _e: list[str], ctx: _Context, lang: str) -> tuple[str, str] | None:
-    text = norm(sentence)
+    text = _spelling(norm(sentence))
     own = list(ctx.record_values.find(text))
     spans = [(a, b) for a, b, _, _ in own]
     names = [(m.start(), m.end()) for name in ctx.names for m in re.finditer(re.escape(name), text)]
@@ -327,6 +334,8 @@ def _misbinding(sentence: str, _e: list[str], ctx: _Context, lang: str) -> tuple
         cue = _cue_before(text, at, ctx.cues, lang)
         if not cue or any(_said_after(text, at, key) for key in keys):
             continue  # no cue, or named by the record's own key for it ("电池容量为1500毫安时")
+        if any(f"{cue[0]} {form}" in _spelling(norm(title)) for title in ctx.titles):
+            continue  # the title's own words ("Churidar Length Leggings"): the shop's phrase, not a binding
         if cue[1] != role and role not in _COMPATIBLE.get(cue[1], frozenset({cue[1]})):
             return "misbinding", f"{form!r} (a {role}) is said as a {cue[1]} after {cue[0]!r}"
     return None
@@ -348,7 +357,8 @@ def _outside_frame(text: str, at: int, end: int, role: str, words: frozenset[str
     prev_m = _BEFORE.search(text[:at])
     prev = prev_m.group(1) if prev_m else ""
     # before a noun the product has ("grey t-shirt", the title's "Men Grey Melange …"), not any word ("Men pieces")
-    before_noun = nxt not in _ENDS and (nxt in words or _singular(nxt) in words)
+    before_noun = nxt not in _ENDS and (nxt in words or _singular(nxt) in words
+                                        or all(p in words for p in nxt.split("-") if p))  # "skinny-fit tights"
     in_list = text[:at].rstrip().endswith((",", "/", "&"))  # "in lavender, black or mint"
     if role == "colour":
         if before_noun or prev in _COLOUR_LEADS or in_list:

@@ -64,6 +64,8 @@ def say_value(inv: Inventory, fact: Fact, lang: str, *, own: bool = False) -> st
     own: the record is written in `lang`, so a Latin spelling in a Chinese record ("Micro-USB", "Lightning") is the
     shop's own and stands as it is; in a record of another language it is an English word to translate."""
     value = fact.value.strip()
+    if fact.term is not None and lang == "en" and not own:
+        return _proper(fact.term.en)  # a Chinese record's "h" under 版型 is an H-line cut
     if _native(value, lang) or (own and lang == "zh"):
         return _fix_case(value, lang) if lang == "zh" else _proper(value)  # the shop's own words
     if fact.term is not None:
@@ -211,7 +213,7 @@ class _English(_Writer):
     def write(self) -> Realised:
         f = self.facts
         self.american = self.locale in ("en-us", "en-ph")  # "color" in American copy
-        plural = bool(f.type and f.type.plural)
+        plural = bool(f.type.plural) if f.type else bool(f.type_text) and english.is_plural(f.type_text.split()[-1])
         noun = f.type_text if f.type_text and not has_cjk(f.type_text) else f.type.en if f.type else ""
         noun = noun or "product"
         if not plural and any(x.key in ("pack of", "set of") for x in f.by_role("pack")):
@@ -220,9 +222,11 @@ class _English(_Writer):
         self.it, self.its = ("they", "their") if plural else ("it", "its")
         self.be, self.have = ("are", "have") if plural else ("is", "has")
         self.s = "" if plural else "s"
-        parts = [self.intro(plural), self.body(), self.details(), self.parts(), self.specs(),
+        parts = [self.intro(plural), self.extras(), self.body(), self.details(), self.parts(), self.specs(),
                  self.suits(), self.sizes(), self.rest(), self.care()]
         text = " ".join(_sentence(p) for p in parts if p)
+        if self.american:
+            text = _american(text, keep=self.facts.brand)
         return Realised(text, self.omitted)
 
     def intro(self, plural: bool) -> str:
@@ -233,7 +237,7 @@ class _English(_Writer):
             ["kids"] if any(a.lower() == "unisex kids" for a in audiences) else [])
         if len(colours) == 1:
             adjs.append(colours[0].lower())
-        described = " ".join(adjs + [self.noun])
+        described = " ".join(adjs + [self.facts.name, self.noun]).replace("  ", " ").strip()
         brand = self.facts.brand if self.facts.brand and not has_cjk(self.facts.brand) else None
         this = "these" if plural else "this"
         lead = brand is not None and brand[:1].isupper()  # a sentence may start with it as written
@@ -257,6 +261,17 @@ class _English(_Writer):
         if len(colours) > 1:
             text += f", available in {_join(colours, 'or')}"
         return text
+
+    def extras(self) -> str:
+        """What the title says comes with it: "It comes with churidar and dupatta", "They feature perforated detail"."""
+        extra = self.facts.extras
+        if not extra:
+            return ""
+        if len(extra.split()) == 1 and not english.is_plural(extra):
+            extra = _a(extra)  # "with Chain" -> "a chain"
+        if re.search(r"\b(?:detail|details|yoke|hem|print|trim|border)$", extra):
+            return f"{self.it} feature{self.s} {extra}"
+        return f"{self.it} come{self.s} with {extra}"
 
     def body(self) -> str:
         """How it is cut and what it looks like and is made of, in one or two sentences."""
@@ -289,7 +304,8 @@ class _English(_Writer):
         for v in self.values("waist"):
             phrases.append(_a(v if v.endswith("waist") else f"{v} waist"))
         for v in self.values("hem"):
-            phrases.append(_a(v if "hem" in v else f"{v} hem"))
+            phrases.append(_a(v) if "hem" in v else f"{v} at the hem" if english.is_plural(v.split()[-1])
+                           else _a(f"{v} hem"))
         for v in self.values("closure"):
             phrases.append(_a(v if "closure" in v else f"{v} closure"))
         return phrases
@@ -306,9 +322,15 @@ class _English(_Writer):
                 phrases.append("a self-design pattern")
             elif re.search(r"(?:pattern|print|design)$", v):
                 phrases.append(_a(v))
+            elif english.is_plural(v.split()[-1]):
+                phrases.append(v)  # "ethnic motifs", not "an ethnic motifs pattern"
             else:
                 phrases.append(_a(f"{v} design" if v.endswith("ed") else f"{v} pattern"))
-        phrases += [_a(f"{v} look") for v in self.values("style")]
+        said = " ".join(phrases)
+        styles = [v.removesuffix(" look") for v in self.values("style")
+                  if not re.search(rf"\b{re.escape(v)}\b", said)]  # "ethnic motifs" already says it is ethnic
+        if styles:
+            phrases.append(_a(f"{_join(styles)} look"))  # "a casual and sexy look"
         return phrases
 
     def details(self) -> str:
@@ -316,8 +338,8 @@ class _English(_Writer):
         features = [self._feature(f) for f in self.facts.by_role("feature")]
         features = [v for v in dict.fromkeys(features) if v]
         out = []
-        said = [d for d in details if not re.search(r"(?:ed|ing)$", d)]
-        states = [d for d in details if d not in said]  # "padded", "beaded": what it is, not a detail it has
+        said = [d for d in details if not re.search(r"(?:ed|ing|ic|al|ous|ive|able)$", d)]
+        states = [d for d in details if d not in said]  # "padded", "asymmetric": what it is, not a detail it has
         if states:
             out.append(f"{self.it} {self.be} {_join(states)}")
         if said:
@@ -430,6 +452,13 @@ class _English(_Writer):
         return f"care: {_join(v)}"
 
 
+def _american(text: str, keep: str | None = None) -> str:
+    """American spelling of the record's British words ('multicoloured', 'colourblocked' -> 'multicolored',
+    'colorblocked'); a brand is a name and keeps its spelling."""
+    pieces = re.split(f"({re.escape(keep)})", text) if keep else [text]
+    return "".join(p if keep and p == keep else re.sub(r"(?<=[Cc]olo)u(?=r)", "", p) for p in pieces)
+
+
 def _within(value: str, noun: str) -> bool:
     """Whether the type's name already says the value ('midi' of a midi dress, 阔腿裤 of 阔腿裤)."""
     v, n = value.lower(), noun.lower()
@@ -535,7 +564,7 @@ class _Chinese(_Writer):
     def cut(self) -> list[str]:
         """版型, 袖, one list of design points, the pattern, hem and features, each said once."""
         clauses = []
-        fits = self.values("fit")
+        fits = [_ZH_STYLE.get(v, v) for v in self.values("fit")]  # 版型 h is an H型 cut
         if fits:
             joined = "、".join(fits)
             clauses.append(f"采用{joined}" if joined.endswith(("版型", "剪裁")) else f"采用{joined}版型")

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from english_words import get_english_words_set
 
 from schemas.events import Product
 from workers.text.phrases import PhraseIndex, has_cjk
@@ -32,6 +33,7 @@ _NOUN_FORMS = {"裙": "裙子", "裤": "裤子"}  # a one-character type is not 
 _UNITS = frozenset({"ml", "l", "g", "kg", "mg", "oz", "cm", "mm", "m", "inch", "inches", "pcs", "pc", "x"})
 _GARMENT_CUTS = frozenset({"a-line", "a line", "flared", "bodycon", "straight"})  # cuts a title says without "fit"
 _VAGUE = frozenset({"blend", "blended", "mix", "multi", "solid colour"})  # title words too vague to state alone
+_AMOUNT = r"\b(?:set|pack) of \d+\b|(?<![\w.])\d+(?:\.\d+)?\s?(?:ml|l|g|gm|kg)\b(?:\s+each\b)?"  # said as a pack or quantity
 _SELF_EVIDENT = frozenset({"colour", "material", "pattern", "style", "audience"})
 # Product-type nouns that are also common words ("set of 2", "on top", "suits you"): not used to spot a wrong type.
 AMBIGUOUS_TYPES = frozenset({
@@ -98,6 +100,10 @@ class ProductFacts:
     brand: str | None
     facts: list[Fact] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # values not stated at all (markup, instructions, links)
+    # The title's own words for the product that no fact says, before its type noun, in the title's order
+    # ("front open" sweater, "Brooklyn stretchable" jeans), and what it says the product comes with.
+    name: str = ""
+    extras: str = ""
 
     def by_role(self, role: str) -> list[Fact]:
         return [f for f in self.facts if f.role == role]
@@ -199,6 +205,7 @@ class Inventory:
                     out.facts.append(fact)
         self._type(product, typed, out)
         self._from_title(product, out)
+        self._title_name(product, out)
         return out
 
     def _fact(self, key: str, value: str) -> Fact:
@@ -234,7 +241,7 @@ class Inventory:
             if category is not None:
                 out.type, out.type_text = category, category.en
         if out.type is None:
-            last = _last_word(re.sub(re.escape(product.brand or "\0"), " ", product.title, flags=re.I))
+            last = _last_word(re.sub(_AMOUNT, " ", _without(product.title, product.brand or ""), flags=re.I))
             if last and self.known_value(last) is not None:
                 last = ""  # "DODO & MOA Pink" names no type: a colour is not one
             category = product.category.replace("_", " ")
@@ -254,18 +261,20 @@ class Inventory:
         for m in re.finditer(r"(?<![\w-])([a-z]+)-(?:toned|coloured|colored)(?![\w-])", text):
             found.append((m.start(), m.group(0)))
         taken = [(at, at + len(c)) for at, c in found]
+        spans = []  # every colour word, then the longest first: "Off White" is one colour, not "white"
         for term in self.values:
-            if term.role != "colour":
-                continue
-            for form in sorted(term.forms, key=len, reverse=True):
-                if has_cjk(form):
-                    continue
-                m = re.search(rf"(?<![\w-]){re.escape(form)}(?![\w-])", text)
-                if m and not any(m.start() < y and x < m.end() for x, y in taken):
-                    found.append((m.start(), m.group(0)))
-                    taken.append((m.start(), m.end()))
-                    break
+            if term.role == "colour":
+                for form in term.forms:
+                    if not has_cjk(form):
+                        spans += [(m.start(), m.group(0)) for m in re.finditer(
+                            rf"(?<![\w-]){re.escape(form)}(?![\w-])", text)]
+        for at, c in sorted(set(spans), key=lambda s: -len(s[1])):
+            if not any(at < y and x < at + len(c) for x, y in taken):
+                found.append((at, c))
+                taken.append((at, at + len(c)))
         found = [(at, c) for at, c in found if not any(c != d and c in d for _, d in found)]
+        if re.search(r"\bassorted\b", text):  # "Pack of 4 Assorted Bras": no one colour is true of them all
+            found = [(text.index("assorted"), "assorted")]
         if not found:
             return
         named: list[str] = []
@@ -276,6 +285,7 @@ class Inventory:
             else:
                 named.append(c)
             end = at + len(c)
+        named = list(dict.fromkeys(named))
         said = ", ".join(named[:-1]) + " and " + named[-1] if len(named) > 1 else named[0]
         out.facts = [f for f in out.facts if f.role != "colour"] + [
             Fact("colour", "title", said, "title", self.known_value(said))]
@@ -283,7 +293,7 @@ class Inventory:
     def head_noun(self, title: str, brand: str | None = None) -> tuple[Term, str] | None:
         """The product type a title ends with ('… Cropped Jeans' -> jeans; '休闲阔腿裤' -> 阔腿裤), as worded there."""
         if brand:
-            title = re.sub(re.escape(brand), " ", title, flags=re.I)
+            title = _without(title, brand)
         core = re.split(r"\s+with\s+", title, maxsplit=1, flags=re.I)[0]
         if has_cjk(core):
             text = norm(core)
@@ -291,8 +301,8 @@ class Inventory:
                      if has_cjk(form) and form in text]
             if not found:
                 return None
-            term = max(found, key=lambda f: (f[0], f[1]))[2]
-            return term, term.zh
+            at, size, term = max(found, key=lambda f: (f[0], f[1]))
+            return term, text[at - size:at]  # the record's own words (针织连衣裙), not the lexicon's name (毛衣裙)
         words = re.sub(r"\s+\d[\d.,]*\s*\w*$", "", core).split()
         for end in range(len(words), 0, -1):  # the last noun first, the longest phrase ending there first
             for size in (3, 2, 1):
@@ -323,6 +333,7 @@ class Inventory:
                 out.facts.append(Fact(role, "volume" if role == "capacity" else "weight",
                                       f"{amount.group(1)} {amount.group(2)}", source="title"))
         type_words = norm(out.type_text)
+        colour_words = " ".join(norm(f.value) for f in out.by_role("colour"))  # "grey melange" is no pattern
         found: dict[str, list[Term]] = {}
         text = re.sub(r"\b(?:non|without|no)[\s-]+[a-z-]+", " ", text)  # "Non Padded" says it is not padded
         for term in self.values:
@@ -332,9 +343,11 @@ class Inventory:
             for form in term.forms:
                 if has_cjk(form) != cjk or len(form) < (2 if cjk else 4) or form in type_words or form in _VAGUE:
                     continue
+                if term.role != "colour" and not cjk and _said_in(form, colour_words):
+                    continue
                 if term.role == "fit" and not cjk and "fit" not in form and form not in _GARMENT_CUTS:
                     continue  # "Slim" names a power bank's shape; "Slim Fit" a garment's cut
-                if (form in text) if cjk else re.search(rf"(?<![\w-]){re.escape(form)}(?![\w-])", text):
+                if (form in text) if cjk else _said_in(form, text):
                     found.setdefault(term.role, []).append(term)
                     break
         type_forms = set(out.type.forms) if out.type else set()
@@ -342,9 +355,9 @@ class Inventory:
             # the longest match of a role only ("super skinny fit" over "skinny fit"), never a part of the type
             terms = [t for t in terms if not (set(t.forms) & type_forms)]
             terms.sort(key=lambda t: -len(t.en))
-            saids = sorted(((next(f for f in sorted(t.forms, key=len, reverse=True) if has_cjk(f) == cjk and (
-                f in text if cjk else re.search(rf"(?<![\w-]){re.escape(f)}(?![\w-])", text))), t) for t in terms),
-                key=lambda st: -len(st[0]))
+            saids = sorted(((next((f if cjk else _said_in(f, text)) for f in sorted(t.forms, key=len, reverse=True)
+                                  if has_cjk(f) == cjk and (f in text if cjk else _said_in(f, text))), t)
+                            for t in terms), key=lambda st: -len(st[0]))
             spans: list[tuple[str, Term]] = []
             for said, t in saids:
                 if not any(said in other for other, _ in spans):  # "print" of "floral print" is said once
@@ -357,6 +370,97 @@ class Inventory:
                 # a material is said as its noun ("wooden" in a title is "wood")
                 out.facts.append(Fact(role, "title", t.say("zh" if cjk else "en") if role == "material" else said,
                                       source="title", term=t))
+
+
+    def _title_name(self, product: Product, out: ProductFacts) -> None:
+        """The title's words for the product that no fact covers, said with its type noun ("Front Open Sweater" ->
+        "front open"), and what it comes with ("Kurta with Churidar & Dupatta" -> "churidar and dupatta").
+
+        Model names and other proper words keep the title's spelling ("Brooklyn", "IDP"); common words are lower-cased;
+        codes with digits are left out. A style word right before the type is part of its name ("sports sandals")."""
+        title = product.title
+        if has_cjk(title) or not out.type_text or has_cjk(out.type_text):
+            return
+        title = _without(title, out.brand or "")
+        core, extra = title, ""
+        if m := re.search(r"\s+with\s+", title, re.I):
+            core, extra = title[:m.start()], title[m.end():]
+        core = re.sub(_AMOUNT, " ", core, flags=re.I)
+        tokens = [t for t in re.split(r"\s+", core) if t]
+        words = [_bare(t) for t in tokens]
+        noun = norm(out.type_text).split()
+        ends = [i for i in range(len(words) - len(noun), -1, -1) if words[i:i + len(noun)] == noun]
+        if ends:
+            head = ends[0]
+            covered = {"&", "and", "+", "/", "of", "-", "pattern", "design", "print", "look"}  # said with their fact
+            covered.update(w for t in self.values if t.role == "audience" for f in t.forms for w in f.split())
+            styles = {}
+            for f in out.facts:
+                covered.update(_bare(w) for w in re.split(r"\s+", f.value))
+                if f.term is not None:
+                    covered.update(w for form in f.term.forms if not has_cjk(form) for w in form.split())
+                if f.source == "title" and f.role == "style":
+                    styles[norm(f.value)] = f
+            keep: list[int] = []
+            sub_brand = False  # "V Dot by Van Heusen …": the maker's name up to the first word a fact says
+            for i, (token, word) in enumerate(zip(tokens[:head], words[:head])):
+                sub_brand = (word == "by" and i < 2) or (sub_brand and word not in covered)
+                if sub_brand or re.search(r"\d", token) or not re.search(r"[^\W\d_]", token):
+                    continue
+                adjacent = all(w in styles for w in words[i:head])  # "Sports Sandals": the style names the type
+                if not (word in covered or all(p in covered for p in word.split("-") if p)) or adjacent:
+                    keep.append(i)
+                    if word in styles and adjacent:
+                        out.facts.remove(styles.pop(word))
+            # "Face And Beard Wash": a conjunction between two kept words is part of the name
+            name = [tokens[i] for i in range(head) if i in keep or (
+                words[i] in ("and", "&") and i - 1 in keep and i + 1 in keep)]
+            out.name = " ".join("and" if t == "&" else _as_written(t) for t in name)
+        extra = re.sub(_AMOUNT, " ", extra, flags=re.I)
+        if extra:
+            pieces = [_as_written(t) for t in re.split(r"\s+", extra) if t and not re.search(r"\d\D|\D\d", t)]
+            out.extras = " ".join("and" if p == "&" else p for p in pieces).strip(" &,")
+
+
+def _said_in(form: str, text: str) -> str | None:
+    """How an English title says the form as words of its own, hyphenated or not ("Skinny-Fit" for skinny fit)."""
+    m = re.search(r"(?<![\w-])" + r"[\s-]".join(map(re.escape, re.split(r"[\s-]", form))) + r"(?![\w-])", text)
+    return m.group(0) if m else None
+
+
+def _without(title: str, brand: str) -> str:
+    """The title with the brand's words taken out as words ("W" is a brand; the w of "with" stays)."""
+    if not brand.strip():
+        return title
+    return re.sub(rf"(?<![\w-]){re.escape(brand.strip())}(?![\w-])", " ", title, flags=re.I)
+
+
+def _bare(token: str) -> str:
+    """A title word as facts are compared with it: 'Men's' -> 'men', 'Off-White,' -> 'off-white'."""
+    return re.sub(r"['’]s$", "", norm(token).strip(",;:()"))
+
+
+def _as_written(token: str) -> str:
+    """A title word as prose writes it: common words lower-case, names and acronyms as the shop spells them."""
+    token = token.strip(",;:()")
+    if token.isupper() and len(token) > 1:
+        return token
+    parts = token.split("-")
+    if all(p.lower() in _common_words() or p.lower() in _lexicon_words() for p in parts if p):
+        return token.lower()
+    return token
+
+
+@functools.lru_cache(maxsize=1)
+def _common_words() -> frozenset[str]:
+    """English's common words, without its proper names (Webster's word list: 'square' is one, 'Brooklyn' is not)."""
+    return frozenset(w for w in get_english_words_set(["web2"], lower=False) if w.islower())
+
+
+@functools.lru_cache(maxsize=1)
+def _lexicon_words() -> frozenset[str]:
+    inv = inventory()
+    return frozenset(w for t in inv.types + inv.values for f in t.forms if not has_cjk(f) for w in f.split())
 
 
 def _refines(head: tuple[Term, str], current: Term) -> bool:
