@@ -294,3 +294,11 @@ def test_a_chinese_type_is_said_in_the_records_words_and_an_h_cut_is_a_capital()
     assert "H型" in text and "h版型" not in text, text
     english = realise(coat, "en-US").text
     assert "an H-line fit" in english and " h " not in english, english
+
+
+def test_a_washed_finish_is_said_as_a_treatment_in_chinese_and_a_state_in_english() -> None:
+    shirt = Product(product_id="w", title="水洗休闲衬衫", category="上衣", locale="zh-CN",
+                    attributes={"类型": "上衣", "材质": "水洗", "风格": "休闲", "衣样式": "衬衫"})
+    zh, en = realise(shirt, "zh-CN").text, realise(shirt, "en-US").text
+    assert "经水洗处理" in zh and "水洗设计" not in zh, zh
+    assert "It is washed." in en and "made of washed" not in en, en

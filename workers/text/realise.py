@@ -539,7 +539,7 @@ class _Chinese(_Writer):
     def look(self) -> list[str]:
         clauses = []
         materials = self.values("material")
-        washed = "水洗" in materials
+        washed = "水洗" in materials + self.values("detail")  # a finish, said as one (材质 水洗 is no fabric)
         materials = [m for m in materials if m != "水洗"]
         if materials:
             word = "面料" if self.garment or any(f.key in ("面料", "fabric") for f in self.facts.by_role("material")) \
@@ -592,7 +592,7 @@ class _Chinese(_Writer):
                 adorned.append(v)
             else:
                 pictured.append(v)
-        design += self.values("detail")
+        design += [v for v in self.values("detail") if v != "水洗"]  # said with the fabric
         if design:
             said = "、".join(dict.fromkeys(design))
             clauses.append(f"{said}设计" if not clauses else self.pick([f"加入{said}设计", f"配以{said}设计"], 3))
