@@ -120,6 +120,11 @@ class Settings(BaseSettings):
         3, ge=2, description="Products of one shop sharing a seller description that make it a template "
         "(dropped from the prompt)."
     )
+    rank_min_fluency: float = Field(
+        0.35, ge=0, le=1.0, description="Fluency (geometric-mean token probability under the generator) below which "
+        "a model's candidate is not eligible: the gate cannot catch every garbled sentence, and the realiser's text "
+        "stands instead. 0 turns the floor off.",
+    )
     rank_weights: Annotated[RankWeights, NoDecode] = Field(
         default_factory=RankWeights,
         description="Weights of the ranking signals as JSON, e.g. {\"coverage\": 0.4}; unnamed ones keep defaults.",

@@ -420,6 +420,7 @@ def _rank(rt: Any, product: Any, locale: str, cands: list[DescriptionCandidate],
             similarity=[c.similarity for c in cands],
             duplicate=[c.duplicate_of is not None for c in cands],  # each method applied its own threshold
             audiences=audiences, highlights=highlights, weights=rt.settings.rank_weights, writers=[c.model for c in cands],
+            min_fluency=rt.settings.rank_min_fluency,
             audience_scorer=rt.audience if any(audiences) else None, length_range=length_range,
         )
     wanted = (locale, audience if audience is not None else (_audience_of(cands[0]) if cands else None))

@@ -299,3 +299,23 @@ def test_a_clean_near_duplicate_beats_a_text_that_lost_sentences_and_a_clean_ori
     assert best([broken, twin, fresh]) is fresh
     assert best([cand(0, 0.9, 1.0, eligible=False, duplicate=True), broken]) is broken  # a broken twin: never
     assert best([cand(0, 0.9, 0.0, eligible=False)]) is None  # empty: never
+
+
+def test_a_garbled_model_text_below_the_fluency_floor_loses_to_the_realisers_plain_one() -> None:
+    """A house-model text passed the gate sentence by sentence ("…, a running. … ships in Grey.") and outscored the
+    realiser's correct text by stating the price; it was published."""
+    watch = Product(product_id="w", title="Fastrack Men Charcoal Grey Analogue Watch 38050SM02", category="watch",
+                    locale="en-US", brand="Fastrack", price={"amount": "2502", "currency": "INR"},
+                    attributes={"gender": "Men", "colour": "Grey", "price": "2502 INR"})
+    texts = ["Meet the Fastrack Men Charcoal Grey Analogue Watch 38050SM02, a running. For reference, it is labelled "
+             "for 2502 INR and ships in Grey.",
+             "Made for men, this charcoal grey analogue watch comes from Fastrack."]
+    kw = dict(loglik=[-1.40, 0.0], issues=[[], []], similarity=[None, None], duplicate=[False, False],
+              writers=["house", "realiser"])
+    unfloored = rank.score(watch, "en-US", texts, **kw)
+    assert rank.best(unfloored).idx == 0  # what happened: more coverage, longer
+    floored = rank.score(watch, "en-US", texts, min_fluency=Settings().rank_min_fluency, **kw)
+    assert not floored[0].eligible and "fluency 0.25 below 0.35" in floored[0].explanation
+    assert rank.best(floored).idx == 1
+    fluent = rank.score(watch, "en-US", texts, min_fluency=0.35, **{**kw, "loglik": [-0.5, 0.0]})
+    assert fluent[0].eligible  # a fluent model text still competes on what it says

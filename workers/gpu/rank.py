@@ -190,6 +190,7 @@ def score(
     weights: RankWeights | Mapping[str, float] | None = None,
     length_range: tuple[int, int] | None = None,
     writers: Sequence[str | None] | None = None,
+    min_fluency: float = 0.0,
 ) -> list[Scored]:
     """Score every candidate of one (product, locale).
 
@@ -200,6 +201,8 @@ def score(
     writers: who wrote each candidate (the model's name, or "realiser"). The generator's likelihood measures how
     much a text is like its own writing, so it cannot judge the realiser's: that text's fluency is 1.0, grammatical
     by construction, and a model text wins over it only by saying more, or saying it better for the audience.
+    min_fluency: a model text less fluent than this is not eligible (DESCFLOW_RANK_MIN_FLUENCY): the gate drops
+    what it can name, but a garbled text can pass it sentence by sentence and still outscore a plain correct one.
     """
     n = len(texts)
     for name, seq in (("loglik", loglik), ("issues", issues), ("similarity", similarity), ("duplicate", duplicate)):
@@ -246,6 +249,8 @@ def score(
             "length": f"{text_length(text, locale)} {unit}, target {lo}-{hi}",
         }
         why_not = "empty" if not text.strip() else "duplicate" if duplicate[i] else ""
+        if not why_not and not realised[i] and parts["fluency"] < min_fluency:
+            why_not = f"fluency {parts['fluency']:.2f} below {min_fluency:.2f}"
         scores = {k: round(v, 4) for k, v in parts.items() if v is not None}
         scores.update(total=round(total, 4), loglik=round(float(ll), 4) if math.isfinite(ll) else -99.0,
                       violations=float(len(codes)), overclaims=float(len(align.overclaimed) if align else 0))

@@ -7,6 +7,7 @@ worker imports this module in its main thread before task threads start.
 from __future__ import annotations
 
 import functools
+import re
 
 import inflect
 
@@ -40,6 +41,12 @@ def with_article(phrase: str) -> str:
 def article(word: str) -> str:
     """The article `word` takes: 'a' or 'an'."""
     return engine().a(word).split(" ", 1)[0].lower()
+
+
+def american(text: str) -> str:
+    """American spelling of the British words a record carries: 'multicoloured' -> 'multicolored', 'analogue' ->
+    'analog'."""
+    return re.sub(r"(?<=[Aa]nalog)ue\b", "", re.sub(r"(?<=[Cc]olo)u(?=r)", "", text))
 
 
 def same_number(found: str, replacement: str) -> str:

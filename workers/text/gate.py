@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from wordfreq import zipf_frequency
 
 from schemas.events import Product
+from workers.text import english
 from workers.text.english import article as _article
 from workers.text.english import singular as _singular
 from workers.text.phrases import PhraseIndex, segmenter, word_key
@@ -186,7 +187,7 @@ def _context(inv: Inventory, product: Product, facts: ProductFacts, lang: str,
     plural = tuple(form for t in ([facts.type] if facts.type else []) if t.plural for form in t.forms
                    if not has_cjk(form))
     record_words = frozenset(w.lower() for s in strings for pattern in (r"[A-Za-z]+", r"[A-Za-z]+(?:[-'’][A-Za-z]+)+")
-                             for w in re.findall(pattern, s))  # "PERFKT-U" is the record's word as a whole too
+                             for w in re.findall(pattern, english.american(s) + " " + s))  # "PERFKT-U" as a whole
     nouns = record_words | _lexicon_words()
     names = tuple(n for n in {norm(product.brand or ""), *(norm(k) for k in product.attributes)} if len(n) >= 2)
     named = f"{facts.name} {facts.type_text}" if facts.name else ""  # the title's words for it, as the text says them
@@ -316,8 +317,8 @@ def _wrong_type(sentence: str, _e: list[str], ctx: _Context, _l: str) -> tuple[s
 
 
 def _spelling(text: str) -> str:
-    """One spelling of 'colour' for matching: an American text says the record's 'cream-coloured' as 'cream-colored'."""
-    return re.sub(r"(?<=colo)u(?=r)", "", text)
+    """One spelling for matching: an American text says the record's 'cream-coloured' as 'cream-colored'."""
+    return english.american(text)
 
 
 def _misbinding(sentence: str, _e: list[str], ctx: _Context, lang: str) -> tuple[str, str] | None:

@@ -33,6 +33,7 @@ _FEATURE_LISTS = frozenset({"features", "feature", "safety", "functions", "功�
 _YES = frozenset({"yes", "true", "lined", "included", "有", "是", "带"})
 _PROPER = {"bluetooth": "Bluetooth", "usb": "USB", "usb-c": "USB-C", "hdmi": "HDMI", "led": "LED", "tv": "TV",
            "wi-fi": "Wi-Fi", "eva": "EVA", "abs": "ABS", "spf": "SPF", "lcd": "LCD"}
+_DESIGN = re.compile(r"\b(?:design|detail)$")
 _CARE_VERBS = re.compile(r"^(?:hand|machine|dry|wipe|spot|do not|wash|cold|gentle|tumble)\b", re.I)
 _COUNTABLE = re.compile(r"(?:frame|microphone|pocket|hood|display|handle|strap|case|zip|button|screen|light|"
                         r"timer|lid|cable|adapter|clip|loop|belt|compartment|panel|drawer)$", re.I)
@@ -215,6 +216,8 @@ class _English(_Writer):
         self.american = self.locale in ("en-us", "en-ph")  # "color" in American copy
         plural = bool(f.type.plural) if f.type else bool(f.type_text) and english.is_plural(f.type_text.split()[-1])
         noun = f.type_text if f.type_text and not has_cjk(f.type_text) else f.type.en if f.type else ""
+        if f.type and re.sub(r"[\s-]", "", noun) == re.sub(r"[\s-]", "", f.type.en.lower()):
+            noun = f.type.en  # the lexicon's spelling of the record's word: "Tshirt" is a T-shirt
         noun = noun or "product"
         if not plural and any(x.key in ("pack of", "set of") for x in f.by_role("pack")):
             noun, plural = english.plural(noun), True  # "a pack of 2" is of boxers, not of a boxer
@@ -326,6 +329,7 @@ class _English(_Writer):
                 phrases.append(v)  # "ethnic motifs", not "an ethnic motifs pattern"
             else:
                 phrases.append(_a(f"{v} design" if v.endswith("ed") else f"{v} pattern"))
+        phrases += [_a(d) for d in self.values("detail") if _DESIGN.search(d)]  # the title's "Yoke Design"
         said = " ".join(phrases)
         styles = [v.removesuffix(" look") for v in self.values("style")
                   if not re.search(rf"\b{re.escape(v)}\b", said)]  # "ethnic motifs" already says it is ethnic
@@ -342,6 +346,7 @@ class _English(_Writer):
         states = [d for d in details if d not in said]  # "padded", "asymmetric": what it is, not a detail it has
         if states:
             out.append(f"{self.it} {self.be} {_join(states)}")
+        said = [d for d in said if not _DESIGN.search(d)]  # "a yoke design" is said with the look
         if said:
             out.append(f"details include {_join(said)}")
         if features:
@@ -456,7 +461,7 @@ def _american(text: str, keep: str | None = None) -> str:
     """American spelling of the record's British words ('multicoloured', 'colourblocked' -> 'multicolored',
     'colorblocked'); a brand is a name and keeps its spelling."""
     pieces = re.split(f"({re.escape(keep)})", text) if keep else [text]
-    return "".join(p if keep and p == keep else re.sub(r"(?<=[Cc]olo)u(?=r)", "", p) for p in pieces)
+    return "".join(p if keep and p == keep else english.american(p) for p in pieces)
 
 
 def _within(value: str, noun: str) -> bool:

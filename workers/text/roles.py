@@ -19,6 +19,7 @@ import yaml
 from english_words import get_english_words_set
 
 from schemas.events import Product
+from workers.text import english
 from workers.text.phrases import PhraseIndex, has_cjk
 
 HERE = Path(__file__).resolve().parent
@@ -31,7 +32,7 @@ _GENERIC_TYPE_KEYS = frozenset({"type", "category", "product type", "kind", "类
 _GARMENT_CHARS = tuple("衣裙裤衫套服袍装褂")
 _NOUN_FORMS = {"裙": "裙子", "裤": "裤子"}  # a one-character type is not said alone
 _UNITS = frozenset({"ml", "l", "g", "kg", "mg", "oz", "cm", "mm", "m", "inch", "inches", "pcs", "pc", "x"})
-_GARMENT_CUTS = frozenset({"a-line", "a line", "flared", "bodycon", "straight"})  # cuts a title says without "fit"
+_GARMENT_CUTS = frozenset({"a-line", "a line", "flared", "bodycon", "straight", "bootcut", "boot cut"})  # cuts a title says without "fit"
 _VAGUE = frozenset({"blend", "blended", "mix", "multi", "solid colour"})  # title words too vague to state alone
 _AMOUNT = r"\b(?:set|pack) of \d+\b|(?<![\w.])\d+(?:\.\d+)?\s?(?:ml|l|g|gm|kg)\b(?:\s+each\b)?"  # said as a pack or quantity
 _SELF_EVIDENT = frozenset({"colour", "material", "pattern", "style", "audience"})
@@ -273,6 +274,10 @@ class Inventory:
                 found.append((at, c))
                 taken.append((at, at + len(c)))
         found = [(at, c) for at, c in found if not any(c != d and c in d for _, d in found)]
+        names = [c for at, c in found if _in_a_name(text, at)]
+        if names:  # "Code Platinum Body Perfume", "1981 Indigo Eau de Toilette": a line's name, not its colour
+            found = [(at, c) for at, c in found if c not in names]
+            out.facts = [f for f in out.facts if not (f.role == "colour" and norm(f.value) in names)]
         if re.search(r"\bassorted\b", text):  # "Pack of 4 Assorted Bras": no one colour is true of them all
             found = [(text.index("assorted"), "assorted")]
         if not found:
@@ -285,7 +290,7 @@ class Inventory:
             else:
                 named.append(c)
             end = at + len(c)
-        named = list(dict.fromkeys(named))
+        named = list(dict.fromkeys(c.replace(" & ", " and ") for c in named))
         said = ", ".join(named[:-1]) + " and " + named[-1] if len(named) > 1 else named[0]
         out.facts = [f for f in out.facts if f.role != "colour"] + [
             Fact("colour", "title", said, "title", self.known_value(said))]
@@ -305,7 +310,7 @@ class Inventory:
             return term, text[at - size:at]  # the record's own words (针织连衣裙), not the lexicon's name (毛衣裙)
         words = re.sub(r"\s+\d[\d.,]*\s*\w*$", "", core).split()
         for end in range(len(words), 0, -1):  # the last noun first, the longest phrase ending there first
-            for size in (3, 2, 1):
+            for size in (4, 3, 2, 1):  # "Fit and Flare Dress"
                 phrase = " ".join(words[max(0, end - size):end])
                 term = self.known_type(phrase)
                 if term is not None and (end == len(words) or norm(phrase) not in AMBIGUOUS_TYPES):
@@ -362,7 +367,10 @@ class Inventory:
             for said, t in saids:
                 if not any(said in other for other, _ in spans):  # "print" of "floral print" is said once
                     adverb = None if cjk else re.search(rf"\b([a-z]+ly) {re.escape(said)}\b", text)
-                    plain = t.en if role == "detail" and not cjk else said  # "Open Toe" is said "open toes"
+                    # "Open Toe" is said "open toes"; "Straps" stays straps (not the lexicon's "spaghetti straps")
+                    plain = t.en if role == "detail" and not cjk and english.singular(t.en) == english.singular(
+                        said) else said
+                    plain = re.sub(r"-fit$", " fit", plain)  # "Regular-Fit" is a regular fit
                     spans.append((f"{adverb.group(1)} {said}" if adverb else plain, t))  # "lightly padded"
             if role == "audience":
                 spans = spans[:1]
@@ -399,19 +407,39 @@ class Inventory:
                 covered.update(_bare(w) for w in re.split(r"\s+", f.value))
                 if f.term is not None:
                     covered.update(w for form in f.term.forms if not has_cjk(form) for w in form.split())
-                if f.source == "title" and f.role == "style":
+                if f.source == "title" and f.role in ("style", "length"):  # "Sports Sandals", "Long Door Curtains"
                     styles[norm(f.value)] = f
+            def said(word: str) -> bool:
+                return word in covered or all(p in covered for p in word.split("-") if p)
+
             keep: list[int] = []
             sub_brand = False  # "V Dot by Van Heusen …": the maker's name up to the first word a fact says
             for i, (token, word) in enumerate(zip(tokens[:head], words[:head])):
-                sub_brand = (word == "by" and i < 2) or (sub_brand and word not in covered)
+                sub_brand = (word == "by" and i < 2) or (sub_brand and not said(word))
                 if sub_brand or re.search(r"\d", token) or not re.search(r"[^\W\d_]", token):
                     continue
                 adjacent = all(w in styles for w in words[i:head])  # "Sports Sandals": the style names the type
-                if not (word in covered or all(p in covered for p in word.split("-") if p)) or adjacent:
+                if adjacent and word in styles:
                     keep.append(i)
-                    if word in styles and adjacent:
-                        out.facts.remove(styles.pop(word))
+                    out.facts.remove(styles.pop(word))
+                    continue
+                if said(word) or word in _SAYS_NOTHING:
+                    continue
+                after = words[i + 1:i + 3]
+                if after and not _descriptive(token) and said(after[0]) and ("fit" in after or after[0].endswith("-fit") or after[0] == "fit"):
+                    continue  # "Tight Slim Fit", "Brooklyn Slim Fit": the maker's name for a fit that is said
+                if after and after[0] in ("design", "detail"):  # "Yoke Design": a design point, said as one
+                    out.facts.append(Fact("detail", "title", f"{_as_written(token)} {after[0]}", source="title"))
+                    continue
+                keep.append(i)
+            # Words away from the type noun stay only when they describe it ("Single-Breasted … Formal Blazer");
+            # a model name there ("Remix … Pure Cotton Boxer") is the shop's label, not a description.
+            run = set()
+            for i in range(head - 1, -1, -1):
+                if i not in keep:
+                    break
+                run.add(i)
+            keep = [i for i in keep if i in run or _descriptive(tokens[i])]
             # "Face And Beard Wash": a conjunction between two kept words is part of the name
             name = [tokens[i] for i in range(head) if i in keep or (
                 words[i] in ("and", "&") and i - 1 in keep and i + 1 in keep)]
@@ -420,6 +448,30 @@ class Inventory:
         if extra:
             pieces = [_as_written(t) for t in re.split(r"\s+", extra) if t and not re.search(r"\d\D|\D\d", t)]
             out.extras = " ".join("and" if p == "&" else p for p in pieces).strip(" &,")
+
+
+def _in_a_name(text: str, at: int) -> bool:
+    """Whether the colour word at `at` of a title follows a word of a name: a number ("1981 Indigo", not "Set of 2
+    Black") or a word no role knows ("Code Platinum")."""
+    before = text[:at].split()
+    if "by" in before[:2] and not any(w in _lexicon_words() for w in before[before.index("by") + 1:]):
+        return False  # "V Dot by Van Heusen Black …": the maker's name, then the colour
+    prev = before[-1] if before else ""
+    if not prev or prev in ("&", "and", ",", "with", "of", "in", "size") or prev in _lexicon_words():
+        return False
+    if prev.isdigit():
+        return len(before) < 2 or before[-2] != "of"
+    return re.fullmatch(r"[a-z]+", prev) is not None
+
+
+_SAYS_NOTHING = frozenset({"regular", "featured", "set", "new", "style", "original"})  # "Regular Trousers", "Set of Single …"
+
+
+def _descriptive(token: str) -> bool:
+    """A word that says what the product is like: a compound ("single-breasted"), a known value, an adjective form."""
+    low = token.lower()
+    return "-" in low or low in _lexicon_words() or re.search(r"(?:ed|ing|able|ible|less|ful|al|ic|ive|ous|proof)$",
+                                                             low) is not None
 
 
 def _said_in(form: str, text: str) -> str | None:
@@ -446,9 +498,16 @@ def _as_written(token: str) -> str:
     if token.isupper() and len(token) > 1:
         return token
     parts = token.split("-")
-    if all(p.lower() in _common_words() or p.lower() in _lexicon_words() for p in parts if p):
+    if all(_is_common(p.lower()) or p.lower() in _lexicon_words() for p in parts if p):
         return token.lower()
     return token
+
+
+def _is_common(word: str) -> bool:
+    """In the word list, itself or as the verb it inflects ('dyed' of dye, 'tapered' of taper)."""
+    common = _common_words()
+    return word in common or any(re.sub(pattern, repl, word) in common for pattern, repl in (
+        (r"ed$", ""), (r"d$", ""), (r"ing$", ""), (r"ing$", "e"), (r"s$", ""), (r"es$", "")))
 
 
 @functools.lru_cache(maxsize=1)
