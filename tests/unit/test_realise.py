@@ -316,3 +316,25 @@ def test_a_washed_finish_is_said_as_a_treatment_in_chinese_and_a_state_in_englis
     zh, en = realise(shirt, "zh-CN").text, realise(shirt, "en-US").text
     assert "经水洗处理" in zh and "水洗设计" not in zh, zh
     assert "It is washed." in en and "made of washed" not in en, en
+
+
+@pytest.mark.parametrize(("content", "zh_said", "zh_never", "en_said"), [
+    ("类型#裙*裙领型#v领*裙款式#不对称*裙款式#对称", ["V领"], ["对称"], []),  # the record contradicts itself: neither
+    ("类型#裤*裤长#九分裤*裤长#长裤*裤款式#拼接", ["裤长为九分"], ["长款", "加入九分"], ["ankle-length"]),
+    ("类型#裙*颜色#白色*颜色#黑色*颜色#黑白*裙型#直筒裙", ["黑白直筒裙"], ["白色、黑色"], ["black and white"]),
+    ("类型#裤*颜色#浅色*颜色#深色*裤款式#破洞", [], ["浅色", "深色"], []),
+    ("类型#上衣*材质#棉*材质#羊毛*材质#混纺*衣样式#毛衣", ["棉、羊毛混纺"], ["、混纺"], ["a cotton and wool blend"]),
+])
+def test_values_that_contradict_or_repeat_each_other_are_said_once_or_not_at_all(
+        content: str, zh_said: list[str], zh_never: list[str], en_said: list[str]) -> None:
+    from bench.quality import adgen_item
+
+    product = adgen_item(content, []).product
+    zh, en = realise(product, "zh-CN").text, realise(product, "en-US").text
+    for phrase in zh_said:
+        assert phrase in zh, (phrase, zh)
+    for phrase in zh_never:
+        assert phrase not in zh, (phrase, zh)
+    for phrase in en_said:
+        assert phrase in en, (phrase, en)
+    assert gate(zh, product, "zh-CN").drops == [] and gate(en, product, "en-US").drops == [], (zh, en)

@@ -280,6 +280,8 @@ class _English(_Writer):
         """How it is cut and what it looks like and is made of, in one or two sentences."""
         phrases = self.cut() + self.look()
         materials = self.values("material")
+        if "blend" in materials and len(materials) > 1:  # cotton, wool, blend: one fabric, a cotton and wool blend
+            materials = [_a(_join([m for m in materials if m != "blend"]) + " blend")]
         made = f"made of {_join(materials)}" if materials else ""
         first, later = phrases[:4], phrases[4:]
         if made and first:
@@ -546,6 +548,8 @@ class _Chinese(_Writer):
         materials = self.values("material")
         washed = "水洗" in materials + self.values("detail")  # a finish, said as one (材质 水洗 is no fabric)
         materials = [m for m in materials if m != "水洗"]
+        if "混纺" in materials and len(materials) > 1:  # 棉、羊毛、混纺 is one fabric: 棉、羊毛混纺
+            materials = ["、".join(m for m in materials if m != "混纺") + "混纺"]
         if materials:
             word = "面料" if self.garment or any(f.key in ("面料", "fabric") for f in self.facts.by_role("material")) \
                 else "材质"
@@ -579,12 +583,13 @@ class _Chinese(_Writer):
             clauses.append(f"搭配{'、'.join(plain)}")
         design = [v for v in sleeves if v not in plain]  # 无袖, 收口: design points, not sleeves to wear
         design += self.values("neckline")
-        for v in self.values("length"):
+        for v in self.values("length"):  # a length is a cut, not a design point one adds ("加入长款设计")
             if v == "常规":
                 clauses.append("常规衣长")
             else:
-                design.append("长款" if v in ("长裙", "长裤") else "短款" if v in ("短裙", "短裤") else
-                              f"{v[:-1]}款" if v.endswith(("裤", "裙")) else v)
+                stem = "长" if v in ("长裙", "长裤") else "短" if v in ("短裙", "短裤") else re.sub(r"[款裤裙]$", "", v)
+                measure = "裤长" if "裤" in self.noun else "裙长" if "裙" in self.noun else "衣长"
+                clauses.append(f"{measure}为{stem}{'款' if stem.endswith(('长', '短')) else ''}")  # 裤长为九分
         design += self.values("waist")
         design += self.values("closure")
         adorned, pictured = [], []

@@ -207,6 +207,7 @@ class Inventory:
         self._type(product, typed, out)
         self._from_title(product, out)
         self._title_name(product, out)
+        _drop_contradictions(out)
         return out
 
     def _fact(self, key: str, value: str) -> Fact:
@@ -448,6 +449,32 @@ class Inventory:
         if extra:
             pieces = [_as_written(t) for t in re.split(r"\s+", extra) if t and not re.search(r"\d\D|\D\d", t)]
             out.extras = " ".join("and" if p == "&" else p for p in pieces).strip(" &,")
+
+
+_NEGATIONS = ("不", "无", "非")
+_TONES = frozenset({"浅色", "深色"})
+_GENERIC_LENGTHS = frozenset({"长款", "长裤", "长裙", "短款", "短裤", "短裙", "常规", "long", "short", "regular"})
+
+
+def _drop_contradictions(out: ProductFacts) -> None:
+    """Values of one role that contradict or repeat each other, as records often list them: 对称 with 不对称 (neither
+    is said), 浅色 with 深色, 黑色 and 白色 beside 黑白 (the pair says them), 长款 beside 九分 (the precise one)."""
+    drop: set[int] = set()
+    for role in {f.role for f in out.facts}:
+        facts = [f for f in out.facts if f.role == role]
+        words = {f.value.strip(): f for f in facts}
+        for f in facts:
+            v = f.value.strip()
+            if any(f"{n}{v}" in words for n in _NEGATIONS):
+                drop |= {id(f), *(id(words[f"{n}{v}"]) for n in _NEGATIONS if f"{n}{v}" in words)}
+        if role == "colour":
+            if _TONES <= set(words):
+                drop |= {id(words[t]) for t in _TONES}
+            for pair in (v for v in words if re.fullmatch(r"[\u4e00-\u9fff]{2}", v) and not v.endswith("色")):
+                drop |= {id(words[c + "色"]) for c in pair if c + "色" in words}
+        if role == "length" and len(facts) > 1 and any(f.value.strip() not in _GENERIC_LENGTHS for f in facts):
+            drop |= {id(f) for f in facts if f.value.strip().lower() in _GENERIC_LENGTHS}
+    out.facts = [f for f in out.facts if id(f) not in drop]
 
 
 def _in_a_name(text: str, at: int) -> bool:
