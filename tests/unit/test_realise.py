@@ -72,9 +72,10 @@ def test_plural_products_take_plural_verbs_and_articles_agree() -> None:
 
 def test_every_chinese_role_is_said_with_its_own_words() -> None:
     text = realise(SKIRT, "zh-CN").text
-    for said in ("白色", "半身裙", "蕾丝", "面料", "显瘦版型", "简约", "复古", "碎花", "纯色", "拉链", "抽褶", "高腰", "荷叶边下摆",
+    for said in ("白色", "半身裙", "蕾丝", "面料", "显瘦版型", "简约", "复古", "碎花", "拉链", "抽褶", "高腰", "下摆为荷叶边",
                  "短袖", "V领", "单排扣", "S、M", "200克", "夏季", "手洗", "表面处理为哑光"):
         assert said in text, (said, text)
+    assert "纯色" not in text  # the record's 纯色 beside its 碎花: a print is what is true of it
     assert "v领" not in text and "长度为" not in text
     assert text.count("设计") <= 2, text  # design points share one clause
     assert gate(text, SKIRT, "zh-CN").drops == []
@@ -338,3 +339,41 @@ def test_values_that_contradict_or_repeat_each_other_are_said_once_or_not_at_all
     for phrase in en_said:
         assert phrase in en, (phrase, en)
     assert gate(zh, product, "zh-CN").drops == [] and gate(en, product, "en-US").drops == [], (zh, en)
+
+
+@pytest.mark.parametrize(("title", "brand", "attributes", "said", "never"), [
+    # what the title says the product has is said once, as what it has; the pattern words of it are no pattern
+    ("Gini and Jony Boys Black Solid Joggers with Printed Detail", "Gini and Jony", {"colour": "Black"},
+     ["They feature printed detail."], ["printed design"]),
+    ("HERE&NOW Women Beige & Black Reversible Solid Jacket", "HERE&NOW", {"colour": "Beige"},
+     ["It is reversible."], ["Details include reversible"]),
+    ("amraoo Women Brown Art Silk Printed Dupatta", "amraoo", {"colour": "Brown"}, ["made of art silk"],
+     ["art dupatta", "made of silk"]),
+    ("Wildcraft Unisex Black Solid Backpack", "Wildcraft", {"colour": "Black"}, ["unisex"], []),
+])
+def test_what_a_title_says_is_said_as_it_means_it(title: str, brand: str, attributes: dict, said: list[str],
+                                                  never: list[str]) -> None:
+    product = Product(product_id="t", title=title, category="x", locale="en-US", brand=brand,
+                      attributes={"gender": "Unisex" if "Unisex" in title else "Women", **attributes})
+    text = realise(product, "en-US").text
+    for phrase in said:
+        assert phrase in text, (phrase, text)
+    for phrase in never:
+        assert phrase not in text, (phrase, text)
+    assert gate(text, product, "en-US").drops == [], text
+
+
+def test_chinese_silhouettes_prints_and_hems_are_said_without_contradiction() -> None:
+    from bench.quality import adgen_item
+
+    skirt = adgen_item("类型#裙*颜色#红色*材质#蕾丝*版型#显瘦*裙型#a字*裙型#包臀裙*裙下摆#花边", []).product
+    text = realise(skirt, "zh-CN").text
+    assert "A字裙" in text and "包臀" not in text and "下摆为花边" in text, text  # the title's silhouette only
+    shirt = adgen_item("类型#上衣*颜色#白色*图案#纯色*图案#碎花*衣款式#收腰*衣样式#衬衫", []).product
+    text = realise(shirt, "zh-CN").text
+    assert "碎花" in text and "纯色" not in text, text
+    denim = adgen_item("类型#裙*颜色#黑色*版型#a字*裙型#牛仔裙*裙款式#口袋*裙型#a字", []).product
+    text = realise(denim, "zh-CN").text
+    assert text.count("A字") == 1, text
+    for product in (skirt, shirt, denim):
+        assert gate(realise(product, "zh-CN").text, product, "zh-CN").drops == []

@@ -240,7 +240,7 @@ class _English(_Writer):
             ["kids"] if any(a.lower() == "unisex kids" for a in audiences) else [])
         if len(colours) == 1:
             adjs.append(colours[0].lower())
-        described = " ".join(adjs + [self.facts.name, self.noun]).replace("  ", " ").strip()
+        described = " ".join(adjs + [_proper(self.facts.name), self.noun]).replace("  ", " ").strip()
         brand = self.facts.brand if self.facts.brand and not has_cjk(self.facts.brand) else None
         this = "these" if plural else "this"
         lead = brand is not None and brand[:1].isupper()  # a sentence may start with it as written
@@ -344,7 +344,7 @@ class _English(_Writer):
         features = [self._feature(f) for f in self.facts.by_role("feature")]
         features = [v for v in dict.fromkeys(features) if v]
         out = []
-        said = [d for d in details if not re.search(r"(?:ed|ing|ic|al|ous|ive|able)$", d)]
+        said = [d for d in details if not re.search(r"(?:ed|ing|ic|al|ous|ive|able|ible)$", d)]
         states = [d for d in details if d not in said]  # "padded", "asymmetric": what it is, not a detail it has
         if states:
             out.append(f"{self.it} {self.be} {_join(states)}")
@@ -501,6 +501,7 @@ def _sentence(text: str) -> str:
 
 
 _GARMENT_END = tuple("衣裙裤衫套服袍装褂")
+_ZH_VERB_LEAD = r"(?:采用|搭配|配以|加入|饰有|具备|配有|经|选用)"
 _ZH_STYLE = {"潮": "潮流", "ol": "OL", "h": "H型"}  # one-character or lower-case values said in full
 
 
@@ -595,7 +596,7 @@ class _Chinese(_Writer):
         adorned, pictured = [], []
         for v in self.values("pattern"):
             if v == "纯色":
-                clauses.append("纯色设计")
+                clauses.append("通体纯色")
             elif v.endswith("色") or v in ("渐变", "创意", "环保"):
                 design.append(v)
             elif v.endswith(("纹", "花", "点", "绣", "丝", "图案")):
@@ -603,6 +604,7 @@ class _Chinese(_Writer):
             else:
                 pictured.append(v)
         design += [v for v in self.values("detail") if v != "水洗"]  # said with the fabric
+        design = [v for v in design if not any(v in f for f in fits)]  # 裙型 a字 beside 版型 A字: said once
         if design:
             said = "、".join(dict.fromkeys(design))
             clauses.append(f"{said}设计" if not clauses else self.pick([f"加入{said}设计", f"配以{said}设计"], 3))
@@ -614,12 +616,14 @@ class _Chinese(_Writer):
             if v and not _within(v, self.noun):
                 where = "裤口" if "裤" in f.key else "下摆"
                 hems.setdefault(where, []).append(v[:-1] if where == "裤口" and v.endswith("裤") else v)
-        clauses += [f"{'、'.join(vs)}{where}" for where, vs in hems.items()]
+        clauses += [f"{where}为{'、'.join(vs)}" for where, vs in hems.items()]  # 裤口为卷边, not a bare 卷边裤口
         features = self.values("feature")
         if features:
             clauses.append(f"具备{'、'.join(features)}功能" if not features[-1].endswith(("功能", "屏", "灯"))
                            else f"配有{'、'.join(features)}")
         clauses += self.values("assembly")
+        if "通体纯色" in clauses and not any(re.match(_ZH_VERB_LEAD, c) for c in clauses):
+            clauses[clauses.index("通体纯色")] = "采用纯色设计"  # a sentence of its own needs its verb
         return clauses
 
     def parts(self) -> list[str]:

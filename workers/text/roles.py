@@ -229,7 +229,9 @@ class Inventory:
         # The most specific type attribute first (衣样式 外套 over 类型 上衣), in the record's own words.
         known = [(key, v, t) for key, v in typed if (t := self.known_type(v))]
         if known:
-            key, value, term = max(known, key=lambda k: (norm_key(k[0]) not in _GENERIC_TYPE_KEYS, len(k[1])))
+            title = norm(product.title)  # of two 裙型 (包臀裙, a字), the one the title names
+            key, value, term = max(known, key=lambda k: (norm_key(k[0]) not in _GENERIC_TYPE_KEYS, norm(k[1]) in title,
+                                                          len(k[1])))
             generic = next((v for k, v in typed if norm_key(k) in _GENERIC_TYPE_KEYS), "")
             if (has_cjk(value) and not value.endswith(_GARMENT_CHARS) and generic[-1:] in _GARMENT_CHARS
                     and term.zh.endswith(generic[-1])):
@@ -253,7 +255,8 @@ class Inventory:
         # garment of its own.
         for key, value in typed:
             if (value not in out.type_text and has_cjk(value) and not value.endswith(_GARMENT_CHARS)
-                    and norm_key(key) not in _GENERIC_TYPE_KEYS):
+                    and norm_key(key) not in _GENERIC_TYPE_KEYS
+                    and not (out.type_text[-1:] and self.known_type(value + out.type_text[-1]))):  # a字 of 包臀裙
                 out.facts.append(Fact("detail", key, value))
 
     def _title_colours(self, text: str, out: ProductFacts) -> None:
@@ -325,6 +328,7 @@ class Inventory:
         text = norm(product.title)
         if out.brand:  # "Red Tape", "Arrow Sport": a brand's words say nothing of the product
             text = re.sub(rf"(?<![\w-]){re.escape(norm(out.brand))}(?![\w-])", " ", text)
+        text = re.split(r"\s+with\s+", text, maxsplit=1)[0]  # "… Joggers with Printed Detail": said as what it has
         cjk = has_cjk(text)
         if not cjk and len(out.by_role("colour")) <= 1:
             self._title_colours(text, out)
@@ -445,6 +449,8 @@ class Inventory:
             name = [tokens[i] for i in range(head) if i in keep or (
                 words[i] in ("and", "&") and i - 1 in keep and i + 1 in keep)]
             out.name = " ".join("and" if t == "&" else _as_written(t) for t in name)
+            if "unisex" in words[:head]:  # the title says anyone may wear it: a word of its name ("unisex backpack")
+                out.name = f"unisex {out.name}".strip()
         extra = re.sub(_AMOUNT, " ", extra, flags=re.I)
         if extra:
             pieces = [_as_written(t) for t in re.split(r"\s+", extra) if t and not re.search(r"\d\D|\D\d", t)]
@@ -453,6 +459,7 @@ class Inventory:
 
 _NEGATIONS = ("不", "无", "非")
 _TONES = frozenset({"浅色", "深色"})
+_SOLID = frozenset({"纯色", "solid", "Solid", "plain"})
 _GENERIC_LENGTHS = frozenset({"长款", "长裤", "长裙", "短款", "短裤", "短裙", "常规", "long", "short", "regular"})
 
 
@@ -463,6 +470,8 @@ def _drop_contradictions(out: ProductFacts) -> None:
     for role in {f.role for f in out.facts}:
         facts = [f for f in out.facts if f.role == role]
         words = {f.value.strip(): f for f in facts}
+        if role == "pattern" and len(words) > 1:  # 纯色 beside 碎花 or 撞色: the print is what is true
+            drop |= {id(words[s]) for s in _SOLID if s in words}
         for f in facts:
             v = f.value.strip()
             if any(f"{n}{v}" in words for n in _NEGATIONS):
