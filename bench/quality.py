@@ -175,7 +175,7 @@ _PACK_SUFFIX = re.compile(r"\s+(?:(?:set|pack)\s+of\s+\d+|\d+(?:\.\d+)?\s*(?:ml|
 def myntra_category(name: str) -> str:
     """The product type ends a Myntra name: 'SPYKAR Women Pink … Cropped Jeans' -> 'jeans'."""
     core = re.split(r"\s+with\s+", name, maxsplit=1, flags=re.I)[0]
-    words = _PACK_SUFFIX.sub("", core).split()
+    words = [w for w in _PACK_SUFFIX.sub("", core).split() if not re.fullmatch(r"[\d.,]+", w)]  # a shade number
     return words[-1].lower() if words else "fashion"
 
 

@@ -110,6 +110,7 @@ def test_myntra_row_without_colour_or_description() -> None:
     ("Calvin Klein Men Eternity Eau de Parfum 100 ml", "parfum"),
     ("Roadster Men Navy Blue Printed Round Neck T-shirt", "t-shirt"),
     ("Qraa Men Pack of 2 Face And Beard Wash 100gm each", "wash"),
+    ("Lakme Absolute Matte Melt Liquid Lip Color Rhythmic Red 20", "red"),
 ])
 def test_myntra_category_is_the_product_type_at_the_end_of_the_name(name: str, category: str) -> None:
     assert myntra_category(name) == category

@@ -72,7 +72,8 @@ def test_plural_products_take_plural_verbs_and_articles_agree() -> None:
 
 def test_every_chinese_role_is_said_with_its_own_words() -> None:
     text = realise(SKIRT, "zh-CN").text
-    for said in ("白色", "半身裙", "蕾丝", "面料", "显瘦版型", "简约", "复古", "碎花", "拉链", "抽褶", "高腰", "下摆为荷叶边",
+    # 裙长 半身裙 beside 裙袖长 and 裙领型, as the real records have it: a skirt has no sleeves, so it is a 裙子
+    for said in ("白色裙子", "蕾丝", "面料", "显瘦版型", "简约", "复古", "碎花", "拉链", "抽褶", "高腰", "荷叶边下摆",
                  "短袖", "V领", "单排扣", "S、M", "200克", "夏季", "手洗", "表面处理为哑光"):
         assert said in text, (said, text)
     assert "纯色" not in text  # the record's 纯色 beside its 碎花: a print is what is true of it
@@ -368,7 +369,7 @@ def test_chinese_silhouettes_prints_and_hems_are_said_without_contradiction() ->
 
     skirt = adgen_item("类型#裙*颜色#红色*材质#蕾丝*版型#显瘦*裙型#a字*裙型#包臀裙*裙下摆#花边", []).product
     text = realise(skirt, "zh-CN").text
-    assert "A字裙" in text and "包臀" not in text and "下摆为花边" in text, text  # the title's silhouette only
+    assert "A字裙" in text and "包臀" not in text and "花边下摆" in text, text  # the title's silhouette only
     shirt = adgen_item("类型#上衣*颜色#白色*图案#纯色*图案#碎花*衣款式#收腰*衣样式#衬衫", []).product
     text = realise(shirt, "zh-CN").text
     assert "碎花" in text and "纯色" not in text, text
@@ -377,3 +378,40 @@ def test_chinese_silhouettes_prints_and_hems_are_said_without_contradiction() ->
     assert text.count("A字") == 1, text
     for product in (skirt, shirt, denim):
         assert gate(realise(product, "zh-CN").text, product, "zh-CN").drops == []
+
+
+@pytest.mark.parametrize(("title", "attributes", "said", "never"), [
+    ("W Women Charcoal Grey & Golden Satin Finish Floral Print Straight Kurta", {"colour": "Grey"},
+     ["a satin finish"], ["made of satin", "satin kurta"]),  # a finish is how it looks, not what it is made of
+    ("W Women Dusty Pink Mukaish Work Dupatta", {"colour": "Pink"}, ["dusty pink"], ["pink dusty"]),
+    ("SHISEIDO ModernMatte Powder Lipstick", {"texture": "Matte"}, ["a matte texture"], ["Matte texture"]),
+])
+def test_finishes_colour_shades_and_known_values_read_naturally(title: str, attributes: dict, said: list[str],
+                                                                never: list[str]) -> None:
+    product = Product(product_id="t", title=title, category="x", locale="en-US", brand=title.split()[0],
+                      attributes={"gender": "Women", **attributes})
+    text = realise(product, "en-US").text
+    for phrase in said:
+        assert phrase in text, (phrase, text)
+    for phrase in never:
+        assert phrase not in text, (phrase, text)
+    assert gate(text, product, "en-US").drops == [], text
+
+
+@pytest.mark.parametrize(("content", "said", "never"), [
+    ("类型#裙*图案#环保*裙长#连衣裙", ["环保设计"], ["功能"]),  # a 图案 value is no function the product has
+    ("类型#裙*颜色#纯色*图案#纯色*图案#线条*裙长#连衣裙", ["线条图案"], ["纯色"]),  # 纯色 twice, beside a print
+    ("类型#裙*裙型#直筒裙*裙衣长#常规", ["常规裙长"], ["衣长"]),
+    ("类型#裙*裙长#半身裙*裙领型#一字领*裙袖型#喇叭袖", ["这是一款裙子", "喇叭袖"], ["半身裙"]),  # a skirt has no sleeves
+    ("类型#裙*裙下摆#开叉*裙长#连衣裙", ["开叉下摆"], ["下摆为"]),
+])
+def test_chinese_values_read_as_the_record_means_them(content: str, said: list[str], never: list[str]) -> None:
+    from bench.quality import adgen_item
+
+    product = adgen_item(content, []).product
+    text = realise(product, "zh-CN").text
+    for phrase in said:
+        assert phrase in text, (phrase, text)
+    for phrase in never:
+        assert phrase not in text, (phrase, text)
+    assert gate(text, product, "zh-CN").drops == [], text

@@ -330,6 +330,8 @@ def _misbinding(sentence: str, _e: list[str], ctx: _Context, lang: str) -> tuple
     known = [(a, b, k, (role, ())) for a, b, k, role in ctx.inv.value_index.find(text)
              if not any(a < y and x < b for x, y in spans + names)]
     for at, end, form, (role, keys) in own + known:
+        if role == "colour" and word_key(form) in ctx.licensed:
+            continue  # the product's own type that is also a colour word ("anti pigmentation cream")
         if lang == "en" and (frame := _outside_frame(text, at, end, role, ctx.nouns)):
             return "misbinding", f"{form!r} (a {role}) {frame}"
         cue = _cue_before(text, at, ctx.cues, lang)

@@ -33,7 +33,7 @@ _FEATURE_LISTS = frozenset({"features", "feature", "safety", "functions", "功�
 _YES = frozenset({"yes", "true", "lined", "included", "有", "是", "带"})
 _PROPER = {"bluetooth": "Bluetooth", "usb": "USB", "usb-c": "USB-C", "hdmi": "HDMI", "led": "LED", "tv": "TV",
            "wi-fi": "Wi-Fi", "eva": "EVA", "abs": "ABS", "spf": "SPF", "lcd": "LCD"}
-_DESIGN = re.compile(r"\b(?:design|detail)$")
+_DESIGN = re.compile(r"\b(?:design|detail|finish)$")
 _CARE_VERBS = re.compile(r"^(?:hand|machine|dry|wipe|spot|do not|wash|cold|gentle|tumble)\b", re.I)
 _COUNTABLE = re.compile(r"(?:frame|microphone|pocket|hood|display|handle|strap|case|zip|button|screen|light|"
                         r"timer|lid|cable|adapter|clip|loop|belt|compartment|panel|drawer)$", re.I)
@@ -68,6 +68,8 @@ def say_value(inv: Inventory, fact: Fact, lang: str, *, own: bool = False) -> st
     if fact.term is not None and lang == "en" and not own:
         return _proper(fact.term.en)  # a Chinese record's "h" under 版型 is an H-line cut
     if _native(value, lang) or (own and lang == "zh"):
+        if lang == "en" and fact.term is not None and value.lower() in fact.term.forms and not value.isupper():
+            value = value.lower()  # a known word mid-sentence: "a matte texture", not "a Matte texture"
         return _fix_case(value, lang) if lang == "zh" else _proper(value)  # the shop's own words
     if fact.term is not None:
         return _fix_case(fact.term.say(lang), lang)
@@ -218,7 +220,7 @@ class _English(_Writer):
         noun = f.type_text if f.type_text and not has_cjk(f.type_text) else f.type.en if f.type else ""
         if f.type and re.sub(r"[\s-]", "", noun) == re.sub(r"[\s-]", "", f.type.en.lower()):
             noun = f.type.en  # the lexicon's spelling of the record's word: "Tshirt" is a T-shirt
-        noun = noun or "product"
+        noun = noun if re.search(r"[^\W\d_]", noun) else "product"  # a category of digits names nothing
         if not plural and any(x.key in ("pack of", "set of") for x in f.by_role("pack")):
             noun, plural = english.plural(noun), True  # "a pack of 2" is of boxers, not of a boxer
         self.noun = _proper(noun.lower())
@@ -586,7 +588,7 @@ class _Chinese(_Writer):
         design += self.values("neckline")
         for v in self.values("length"):  # a length is a cut, not a design point one adds ("加入长款设计")
             if v == "常规":
-                clauses.append("常规衣长")
+                clauses.append("常规裤长" if "裤" in self.noun else "常规裙长" if "裙" in self.noun else "常规衣长")
             else:
                 stem = "长" if v in ("长裙", "长裤") else "短" if v in ("短裙", "短裤") else re.sub(r"[款裤裙]$", "", v)
                 measure = "裤长" if "裤" in self.noun else "裙长" if "裙" in self.noun else "衣长"
@@ -616,7 +618,7 @@ class _Chinese(_Writer):
             if v and not _within(v, self.noun):
                 where = "裤口" if "裤" in f.key else "下摆"
                 hems.setdefault(where, []).append(v[:-1] if where == "裤口" and v.endswith("裤") else v)
-        clauses += [f"{where}为{'、'.join(vs)}" for where, vs in hems.items()]  # 裤口为卷边, not a bare 卷边裤口
+        clauses += [f"{'、'.join(vs)}{where}" for where, vs in hems.items()]
         features = self.values("feature")
         if features:
             clauses.append(f"具备{'、'.join(features)}功能" if not features[-1].endswith(("功能", "屏", "灯"))

@@ -19,7 +19,6 @@ import yaml
 from english_words import get_english_words_set
 
 from schemas.events import Product
-from workers.text import english
 from workers.text.phrases import PhraseIndex, has_cjk
 
 HERE = Path(__file__).resolve().parent
@@ -220,7 +219,8 @@ class Inventory:
                 return Fact("type", key, value, term=kind)
             # Under a key no role knows, only a value that says what it is wherever it stands takes the lexicon's
             # role (a colour, a material); "可拆卸" under 帽子 says something of the hood, not of the product.
-            if known is not None and (name in SOFT_ROLES or known.role in _SELF_EVIDENT):
+            if known is not None and (name in SOFT_ROLES or known.role in _SELF_EVIDENT) and not (
+                    name == "pattern" and known.role == "feature"):  # 图案 环保 is no function the product has
                 return Fact(known.role, key, value, term=known)
         # A known word under a key that says otherwise: the key decides the role, the lexicon still translates it.
         return Fact(name, key, value, term=known)
@@ -237,6 +237,11 @@ class Inventory:
                     and term.zh.endswith(generic[-1])):
                 value += generic[-1]  # 裙型 a字 of a 裙 is an A字裙; 马甲 stays 马甲
             out.type, out.type_text = term, _NOUN_FORMS.get(value, value)
+        if out.type is not None and out.type.zh == "半身裙" and any(
+                self.role_of_key(k) and self.role_of_key(k).name in ("sleeve", "neckline") for k in product.attributes):
+            generic = next((v for k, v in typed if norm_key(k) in _GENERIC_TYPE_KEYS), "")  # a skirt has no sleeves
+            if generic:
+                out.type, out.type_text = self.known_type(generic), _NOUN_FORMS.get(generic, generic)
         head = self.head_noun(product.title, product.brand)
         if head is not None and (out.type is None or _refines(head, out.type)):
             out.type, out.type_text = head
@@ -270,7 +275,7 @@ class Inventory:
         for term in self.values:
             if term.role == "colour":
                 for form in term.forms:
-                    if not has_cjk(form):
+                    if not has_cjk(form) and form in text:
                         spans += [(m.start(), m.group(0)) for m in re.finditer(
                             rf"(?<![\w-]){re.escape(form)}(?![\w-])", text)]
         for at, c in sorted(set(spans), key=lambda s: -len(s[1])):
@@ -289,6 +294,8 @@ class Inventory:
         named: list[str] = []
         end = -2
         for at, c in sorted(found):  # "Navy Blue", "Mustard Brown": words side by side name one colour
+            if m := re.search(r"\b(dusty|light|dark|pastel|neon|bright|deep|pale|soft|muted)\s+$", text[:at]):
+                at, c = m.start(), m.group(1) + " " + c  # "Dusty Pink" is one colour
             if named and at == end + 1:
                 named[-1] = f"{named[-1]} {c}"
             else:
@@ -358,6 +365,9 @@ class Inventory:
                 if term.role == "fit" and not cjk and "fit" not in form and form not in _GARMENT_CUTS:
                     continue  # "Slim" names a power bank's shape; "Slim Fit" a garment's cut
                 if (form in text) if cjk else _said_in(form, text):
+                    if term.role == "material" and not cjk and re.search(
+                            rf"\b{re.escape(form)}[\s-](?:finish|look|effect|touch|print)\b", text):
+                        continue  # "Satin Finish", "Leather Look": how it looks, not what it is made of
                     found.setdefault(term.role, []).append(term)
                     break
         type_forms = set(out.type.forms) if out.type else set()
@@ -373,8 +383,7 @@ class Inventory:
                 if not any(said in other for other, _ in spans):  # "print" of "floral print" is said once
                     adverb = None if cjk else re.search(rf"\b([a-z]+ly) {re.escape(said)}\b", text)
                     # "Open Toe" is said "open toes"; "Straps" stays straps (not the lexicon's "spaghetti straps")
-                    plain = t.en if role == "detail" and not cjk and english.singular(t.en) == english.singular(
-                        said) else said
+                    plain = t.en if role == "detail" and not cjk and len(t.en.split()) <= len(said.split()) else said
                     plain = re.sub(r"-fit$", " fit", plain)  # "Regular-Fit" is a regular fit
                     spans.append((f"{adverb.group(1)} {said}" if adverb else plain, t))  # "lightly padded"
             if role == "audience":
@@ -392,8 +401,8 @@ class Inventory:
         Model names and other proper words keep the title's spelling ("Brooklyn", "IDP"); common words are lower-cased;
         codes with digits are left out. A style word right before the type is part of its name ("sports sandals")."""
         title = product.title
-        if has_cjk(title) or not out.type_text or has_cjk(out.type_text):
-            return
+        if has_cjk(title) or not re.fullmatch(r"[^\W\d_][\w\s'’&-]*", out.type_text):
+            return  # no English type noun to name ("20" of "… Rhythmic Red 20" is a shade number)
         title = _without(title, out.brand or "")
         core, extra = title, ""
         if m := re.search(r"\s+with\s+", title, re.I):
@@ -431,9 +440,9 @@ class Inventory:
                 if said(word) or word in _SAYS_NOTHING:
                     continue
                 after = words[i + 1:i + 3]
-                if after and not _descriptive(token) and said(after[0]) and ("fit" in after or after[0].endswith("-fit") or after[0] == "fit"):
+                if after and not _descriptive(token) and said(after[0]) and ("fit" in after or after[0].endswith("-fit")):
                     continue  # "Tight Slim Fit", "Brooklyn Slim Fit": the maker's name for a fit that is said
-                if after and after[0] in ("design", "detail"):  # "Yoke Design": a design point, said as one
+                if after and after[0] in ("design", "detail", "finish"):  # "Yoke Design", "Satin Finish": said as one
                     out.facts.append(Fact("detail", "title", f"{_as_written(token)} {after[0]}", source="title"))
                     continue
                 keep.append(i)
@@ -470,8 +479,8 @@ def _drop_contradictions(out: ProductFacts) -> None:
     for role in {f.role for f in out.facts}:
         facts = [f for f in out.facts if f.role == role]
         words = {f.value.strip(): f for f in facts}
-        if role == "pattern" and len(words) > 1:  # 纯色 beside 碎花 or 撞色: the print is what is true
-            drop |= {id(words[s]) for s in _SOLID if s in words}
+        if role == "pattern" and set(words) - _SOLID:  # 纯色 beside 碎花 or 撞色: the print is what is true
+            drop |= {id(f) for f in facts if f.value.strip() in _SOLID}
         for f in facts:
             v = f.value.strip()
             if any(f"{n}{v}" in words for n in _NEGATIONS):
@@ -500,7 +509,7 @@ def _in_a_name(text: str, at: int) -> bool:
     return re.fullmatch(r"[a-z]+", prev) is not None
 
 
-_SAYS_NOTHING = frozenset({"regular", "featured", "set", "new", "style", "original"})  # "Regular Trousers", "Set of Single …"
+_SAYS_NOTHING = frozenset({"regular", "featured", "set", "new", "style", "original", "finish"})  # "Regular Trousers", "Set of Single …"
 
 
 def _descriptive(token: str) -> bool:
@@ -512,8 +521,19 @@ def _descriptive(token: str) -> bool:
 
 def _said_in(form: str, text: str) -> str | None:
     """How an English title says the form as words of its own, hyphenated or not ("Skinny-Fit" for skinny fit)."""
-    m = re.search(r"(?<![\w-])" + r"[\s-]".join(map(re.escape, re.split(r"[\s-]", form))) + r"(?![\w-])", text)
+    first, pattern = _form_pattern(form)
+    if first not in text:  # most forms are not in a title: no regex for them
+        return None
+    m = pattern.search(text)
     return m.group(0) if m else None
+
+
+@functools.lru_cache(maxsize=16384)
+def _form_pattern(form: str) -> tuple[str, re.Pattern[str]]:
+    """A form's first word and its pattern as whole words, compiled once (re's own cache holds 512, the lexicon
+    has thousands of forms)."""
+    words = re.split(r"[\s-]", form)
+    return words[0], re.compile(r"(?<![\w-])" + r"[\s-]".join(map(re.escape, words)) + r"(?![\w-])")
 
 
 def _without(title: str, brand: str) -> str:
