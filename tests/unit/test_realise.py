@@ -322,7 +322,7 @@ def test_a_washed_finish_is_said_as_a_treatment_in_chinese_and_a_state_in_englis
 
 @pytest.mark.parametrize(("content", "zh_said", "zh_never", "en_said"), [
     ("类型#裙*裙领型#v领*裙款式#不对称*裙款式#对称", ["V领"], ["对称"], []),  # the record contradicts itself: neither
-    ("类型#裤*裤长#九分裤*裤长#长裤*裤款式#拼接", ["裤长为九分"], ["长款", "加入九分"], ["ankle-length"]),
+    ("类型#裤*裤长#九分裤*裤长#长裤*裤款式#拼接", ["九分、拼接设计"], ["长款", "加入九分", "裤长为"], ["ankle-length"]),
     ("类型#裙*颜色#白色*颜色#黑色*颜色#黑白*裙型#直筒裙", ["黑白直筒裙"], ["白色、黑色"], ["black and white"]),
     ("类型#裤*颜色#浅色*颜色#深色*裤款式#破洞", [], ["浅色", "深色"], []),
     ("类型#上衣*材质#棉*材质#羊毛*材质#混纺*衣样式#毛衣", ["棉、羊毛混纺"], ["、混纺"], ["a cotton and wool blend"]),
@@ -415,3 +415,27 @@ def test_chinese_values_read_as_the_record_means_them(content: str, said: list[s
     for phrase in never:
         assert phrase not in text, (phrase, text)
     assert gate(text, product, "zh-CN").drops == [], text
+
+
+@pytest.mark.parametrize(("title", "brand", "said", "never"), [
+    ("Indian Terrain Men Grey Self Design Single Breasted Smart Casual Blazer", "Indian Terrain",
+     ["grey single breasted blazer"], ["grey breasted"]),  # a phrase of two words is kept whole
+    ("Louis Philippe Sport Men Olive Green Self-Design Super Slim Fit Single-Breasted Pure Cotton Blazer",
+     "Louis Philippe Sport", ["olive green single-breasted blazer", "a slim fit"], ["super single"]),
+    ("Wishful by W Women Green Printed Kurta", "W", ["green kurta"], ["wishful", "Wishful"]),  # a line of the brand
+    ("Rajasthan Decor Set of 2 Screen Print Pillow Cover", "Rajasthan Decor", ["a screen print"],
+     ["screen pillow", "a print."]),
+    ("EthnoVogue Women Peach-Coloured Made to Measure Solid Kurta with Churidar", "EthnoVogue",
+     ["It is made to measure."], [" to kurta"]),
+])
+def test_title_phrases_are_kept_whole_or_left_out(title: str, brand: str, said: list[str], never: list[str]) -> None:
+    """A blind read found title phrases cut apart: 'grey breasted blazer', 'peach-colored to kurta', 'screen pillow
+    covers … They have a print', 'super single-breasted blazer' (super of Super Slim Fit)."""
+    product = Product(product_id="t", title=title, category="x", locale="en-US", brand=brand,
+                      attributes={"gender": "Men" if " Men " in title else "Women", "colour": "Green"})
+    text = realise(product, "en-US").text
+    for phrase in said:
+        assert phrase in text, (phrase, text)
+    for phrase in never:
+        assert phrase not in text, (phrase, text)
+    assert gate(text, product, "en-US").drops == [], text

@@ -33,7 +33,7 @@ _FEATURE_LISTS = frozenset({"features", "feature", "safety", "functions", "功�
 _YES = frozenset({"yes", "true", "lined", "included", "有", "是", "带"})
 _PROPER = {"bluetooth": "Bluetooth", "usb": "USB", "usb-c": "USB-C", "hdmi": "HDMI", "led": "LED", "tv": "TV",
            "wi-fi": "Wi-Fi", "eva": "EVA", "abs": "ABS", "spf": "SPF", "lcd": "LCD"}
-_DESIGN = re.compile(r"\b(?:design|detail|finish)$")
+_DESIGN = re.compile(r"\b(?:design|detail|finish|print)$")
 _CARE_VERBS = re.compile(r"^(?:hand|machine|dry|wipe|spot|do not|wash|cold|gentle|tumble)\b", re.I)
 _COUNTABLE = re.compile(r"(?:frame|microphone|pocket|hood|display|handle|strap|case|zip|button|screen|light|"
                         r"timer|lid|cable|adapter|clip|loop|belt|compartment|panel|drawer)$", re.I)
@@ -346,7 +346,7 @@ class _English(_Writer):
         features = [self._feature(f) for f in self.facts.by_role("feature")]
         features = [v for v in dict.fromkeys(features) if v]
         out = []
-        said = [d for d in details if not re.search(r"(?:ed|ing|ic|al|ous|ive|able|ible)$", d)]
+        said = [d for d in details if not re.search(r"(?:ed|ing|ic|al|ous|ive|able|ible)$|^made ", d)]
         states = [d for d in details if d not in said]  # "padded", "asymmetric": what it is, not a detail it has
         if states:
             out.append(f"{self.it} {self.be} {_join(states)}")
@@ -586,13 +586,13 @@ class _Chinese(_Writer):
             clauses.append(f"搭配{'、'.join(plain)}")
         design = [v for v in sleeves if v not in plain]  # 无袖, 收口: design points, not sleeves to wear
         design += self.values("neckline")
-        for v in self.values("length"):  # a length is a cut, not a design point one adds ("加入长款设计")
+        lengths = []  # a length is a cut, not a design point one adds ("加入长款设计"): it leads the design list
+        for v in self.values("length"):
             if v == "常规":
                 clauses.append("常规裤长" if "裤" in self.noun else "常规裙长" if "裙" in self.noun else "常规衣长")
             else:
                 stem = "长" if v in ("长裙", "长裤") else "短" if v in ("短裙", "短裤") else re.sub(r"[款裤裙]$", "", v)
-                measure = "裤长" if "裤" in self.noun else "裙长" if "裙" in self.noun else "衣长"
-                clauses.append(f"{measure}为{stem}{'款' if stem.endswith(('长', '短')) else ''}")  # 裤长为九分
+                lengths.append(f"{stem}款" if stem.endswith(("长", "短")) else stem)  # 九分, 长款
         design += self.values("waist")
         design += self.values("closure")
         adorned, pictured = [], []
@@ -607,7 +607,9 @@ class _Chinese(_Writer):
                 pictured.append(v)
         design += [v for v in self.values("detail") if v != "水洗"]  # said with the fabric
         design = [v for v in design if not any(v in f for f in fits)]  # 裙型 a字 beside 版型 A字: said once
-        if design:
+        if lengths:
+            clauses.append(f"{'、'.join(dict.fromkeys(lengths + design))}设计")  # 九分、高腰设计
+        elif design:
             said = "、".join(dict.fromkeys(design))
             clauses.append(f"{said}设计" if not clauses else self.pick([f"加入{said}设计", f"配以{said}设计"], 3))
         if adorned or pictured:
@@ -624,8 +626,11 @@ class _Chinese(_Writer):
             clauses.append(f"具备{'、'.join(features)}功能" if not features[-1].endswith(("功能", "屏", "灯"))
                            else f"配有{'、'.join(features)}")
         clauses += self.values("assembly")
-        if "通体纯色" in clauses and not any(re.match(_ZH_VERB_LEAD, c) for c in clauses):
-            clauses[clauses.index("通体纯色")] = "采用纯色设计"  # a sentence of its own needs its verb
+        if clauses and not any(re.match(_ZH_VERB_LEAD, c) for c in clauses):  # a sentence of its own needs its verb
+            if "通体纯色" in clauses:
+                clauses[clauses.index("通体纯色")] = "采用纯色设计"
+            elif clauses[0].endswith("设计"):
+                clauses[0] = "采用" + clauses[0]
         return clauses
 
     def parts(self) -> list[str]:

@@ -415,7 +415,7 @@ class Inventory:
         if ends:
             head = ends[0]
             covered = {"&", "and", "+", "/", "of", "-", "pattern", "design", "print", "look"}  # said with their fact
-            covered.update(w for t in self.values if t.role == "audience" for f in t.forms for w in f.split())
+            covered.update(f for t in self.values if t.role == "audience" for f in t.forms if " " not in f)
             styles = {}
             for f in out.facts:
                 covered.update(_bare(w) for w in re.split(r"\s+", f.value))
@@ -429,7 +429,8 @@ class Inventory:
             keep: list[int] = []
             sub_brand = False  # "V Dot by Van Heusen …": the maker's name up to the first word a fact says
             for i, (token, word) in enumerate(zip(tokens[:head], words[:head])):
-                sub_brand = (word == "by" and i < 2) or (sub_brand and not said(word))
+                sub_brand = (word == "by" and i < 2) or (sub_brand and not said(word)) or (
+                    i + 1 < head and words[i + 1] == "by" and i < 2)  # "Wishful by W": a line of the brand
                 if sub_brand or re.search(r"\d", token) or not re.search(r"[^\W\d_]", token):
                     continue
                 adjacent = all(w in styles for w in words[i:head])  # "Sports Sandals": the style names the type
@@ -440,10 +441,12 @@ class Inventory:
                 if said(word) or word in _SAYS_NOTHING:
                     continue
                 after = words[i + 1:i + 3]
-                if after and not _descriptive(token) and said(after[0]) and ("fit" in after or after[0].endswith("-fit")):
+                if after and "-" not in token and said(after[0]) and ("fit" in after or after[0].endswith("-fit")):
                     continue  # "Tight Slim Fit", "Brooklyn Slim Fit": the maker's name for a fit that is said
-                if after and after[0] in ("design", "detail", "finish"):  # "Yoke Design", "Satin Finish": said as one
+                if after and after[0] in ("design", "detail", "finish", "print"):  # "Yoke Design", "Screen Print"
                     out.facts.append(Fact("detail", "title", f"{_as_written(token)} {after[0]}", source="title"))
+                    if after[0] == "print":  # the kind of print says it: not also "a print"
+                        out.facts = [f for f in out.facts if not (f.role == "pattern" and norm(f.value) == "print")]
                     continue
                 keep.append(i)
             # Words away from the type noun stay only when they describe it ("Single-Breasted … Formal Blazer");
@@ -453,7 +456,8 @@ class Inventory:
                 if i not in keep:
                     break
                 run.add(i)
-            keep = [i for i in keep if i in run or _descriptive(tokens[i])]
+            described = {i for i in keep if i in run or _descriptive(tokens[i])}
+            keep = [i for i in keep if i in described or i + 1 in described]  # "Single Breasted": one phrase
             # "Face And Beard Wash": a conjunction between two kept words is part of the name
             name = [tokens[i] for i in range(head) if i in keep or (
                 words[i] in ("and", "&") and i - 1 in keep and i + 1 in keep)]
@@ -509,7 +513,8 @@ def _in_a_name(text: str, at: int) -> bool:
     return re.fullmatch(r"[a-z]+", prev) is not None
 
 
-_SAYS_NOTHING = frozenset({"regular", "featured", "set", "new", "style", "original", "finish"})  # "Regular Trousers", "Set of Single …"
+_SAYS_NOTHING = frozenset({"regular", "featured", "set", "new", "style", "original", "finish", "to", "the", "a", "an",
+                           "in", "on", "for", "at", "by", "from"})  # and words of a phrase cut apart  # "Regular Trousers", "Set of Single …"
 
 
 def _descriptive(token: str) -> bool:
