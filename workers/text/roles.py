@@ -383,7 +383,8 @@ class Inventory:
                 if not any(said in other for other, _ in spans):  # "print" of "floral print" is said once
                     adverb = None if cjk else re.search(rf"\b([a-z]+ly) {re.escape(said)}\b", text)
                     # "Open Toe" is said "open toes"; "Straps" stays straps (not the lexicon's "spaghetti straps")
-                    plain = t.en if role == "detail" and not cjk and len(t.en.split()) <= len(said.split()) else said
+                    plain = t.en if role in ("detail", "audience") and not cjk and len(t.en.split()) <= len(
+                        said.split()) else said  # "Men's Running Shoes" are made for men
                     plain = re.sub(r"-fit$", " fit", plain)  # "Regular-Fit" is a regular fit
                     spans.append((f"{adverb.group(1)} {said}" if adverb else plain, t))  # "lightly padded"
             if role == "audience":
@@ -453,11 +454,17 @@ class Inventory:
             # a model name there ("Remix … Pure Cotton Boxer") is the shop's label, not a description.
             run = set()
             for i in range(head - 1, -1, -1):
+                if words[i] in ("and", "&") and i - 1 in keep:
+                    continue  # "Face And Beard Wash": the run goes on past its conjunction
                 if i not in keep:
                     break
                 run.add(i)
             described = {i for i in keep if i in run or _descriptive(tokens[i])}
             keep = [i for i in keep if i in described or i + 1 in described]  # "Single Breasted": one phrase
+            # Before the first word a fact says, a title names its model ("Aster Calm Cleansing Balm", "Kestrel
+            # Crisp Air Fryer"): only a word that describes stays there; and no word the type noun says again.
+            first = next((i for i in range(head) if said(words[i]) or words[i].isdigit()), head)
+            keep = [i for i in keep if (i >= first or _descriptive(tokens[i])) and words[i] not in noun]
             # "Face And Beard Wash": a conjunction between two kept words is part of the name
             name = [tokens[i] for i in range(head) if i in keep or (
                 words[i] in ("and", "&") and i - 1 in keep and i + 1 in keep)]
@@ -520,7 +527,7 @@ _SAYS_NOTHING = frozenset({"regular", "featured", "set", "new", "style", "origin
 def _descriptive(token: str) -> bool:
     """A word that says what the product is like: a compound ("single-breasted"), a known value, an adjective form."""
     low = token.lower()
-    return "-" in low or low in _lexicon_words() or re.search(r"(?:ed|ing|able|ible|less|ful|al|ic|ive|ous|proof)$",
+    return "-" in low or low in _value_words() or re.search(r"(?:ed|ing|able|ible|less|ful|al|ic|ive|ous|proof)$",
                                                              low) is not None
 
 
@@ -559,7 +566,8 @@ def _as_written(token: str) -> str:
     if token.isupper() and len(token) > 1:
         return token
     parts = token.split("-")
-    if all(_is_common(p.lower()) or p.lower() in _lexicon_words() for p in parts if p):
+    if all(_is_common(p.lower()) or p.lower() in _lexicon_words() or re.search(r"..(?:ing|ed|able|less|ful)$", p.lower())
+           for p in parts if p):  # a name seldom ends like a verb or an adjective ("Backpacking")
         return token.lower()
     return token
 
@@ -575,6 +583,12 @@ def _is_common(word: str) -> bool:
 def _common_words() -> frozenset[str]:
     """English's common words, without its proper names (Webster's word list: 'square' is one, 'Brooklyn' is not)."""
     return frozenset(w for w in get_english_words_set(["web2"], lower=False) if w.islower())
+
+
+@functools.lru_cache(maxsize=1)
+def _value_words() -> frozenset[str]:
+    """Words of known values (colours, materials, details …): words that describe, unlike a type's ("station")."""
+    return frozenset(w for t in inventory().values for f in t.forms if not has_cjk(f) for w in f.split())
 
 
 @functools.lru_cache(maxsize=1)
