@@ -129,3 +129,31 @@ def test_every_injection_of_the_hostile_corpus_is_an_unsafe_value() -> None:
 def test_sentences_split_in_both_languages() -> None:
     assert sentences("It is black. It weighs 2.5 kg. Done!", "en") == ["It is black.", "It weighs 2.5 kg.", "Done!"]
     assert sentences("这款很好。重量为2.5千克！好", "zh") == ["这款很好。", "重量为2.5千克！", "好"]
+
+
+def _myntra(title: str, brand: str, colour: str) -> Product:
+    return Product(product_id="m", title=title, category="x", locale="en-US", brand=brand,
+                   attributes={"gender": "Women", "colour": colour})
+
+
+@pytest.mark.parametrize(("product", "text", "expected"), [
+    # the title's own phrase is no binding; the same cue before a type word elsewhere is
+    (_myntra("W Women Brown Solid Churidar Length Leggings", "W", "Brown"),
+     "These brown churidar length leggings from W are made for women.", []),
+    (_myntra("W Women Brown Solid Churidar Length Leggings", "W", "Brown"), "Its length is leggings.", ["misbinding"]),
+    # an American text says the record's British colour words, and they are still colours
+    (_myntra("GERUA Women Cream-Coloured & Brown Block Print Kurta", "GERUA", "Cream"),
+     "This cream-colored and brown kurta from GERUA is made for women.", []),
+    (_myntra("GERUA Women Cream-Coloured & Brown Block Print Kurta", "GERUA", "Cream"),
+     "It is made of cream-colored.", ["misbinding"]),
+    # a colour word before a hyphenated word of the record ("skinny-fit") stands before a noun the product has
+    (_myntra("Da Intimo Women Black Solid Skinny-Fit Tights", "Da Intimo", "Black"),
+     "Made for women, these black skinny-fit tights come from Da Intimo.", []),
+    # a type that is also a colour word is the product, not a colour out of place
+    (Product(product_id="c", title="Organic Harvest Unisex Anti Pigmentation Cream", category="cream",
+             locale="en-US", brand="Organic Harvest", attributes={"gender": "Unisex"}),
+     "This is a unisex anti pigmentation cream from Organic Harvest.", []),
+])
+def test_title_phrases_spellings_and_type_words_are_read_as_the_record_means_them(
+        product: Product, text: str, expected: list[str]) -> None:
+    assert codes(text, product, "en-US") == expected

@@ -346,6 +346,12 @@ def test_values_that_contradict_or_repeat_each_other_are_said_once_or_not_at_all
     ("amraoo Women Brown Art Silk Printed Dupatta", "amraoo", {"colour": "Brown"}, ["made of art silk"],
      ["art dupatta", "made of silk"]),
     ("Wildcraft Unisex Black Solid Backpack", "Wildcraft", {"colour": "Black"}, ["unisex"], []),
+    # "Long Sleeve" is a sleeve: its "long" is no length, and a garment has sleeves
+    ("GAP Girl Logo Long Sleeve T-Shirt", "GAP", {}, ["It has long sleeves."], ["long length", "long sleeve."]),
+    ("Veni Vidi Vici Women Mustard Yellow Solid Cold-Shoulder Fit and Flare Dress", "Veni Vidi Vici",
+     {"colour": "Yellow"}, ["a cold-shoulder design"], ["Details include cold-shoulder"]),
+    ("AccessHer Gold-Plated & Red Enamelled Geometric Drop Earrings", "AccessHer", {"colour": "Red"},
+     ["red enameled drop earrings"], ["enamelled"]),  # en-US spelling
 ])
 def test_what_a_title_says_is_said_as_it_means_it(title: str, brand: str, attributes: dict, said: list[str],
                                                   never: list[str]) -> None:

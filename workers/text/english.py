@@ -43,10 +43,17 @@ def article(word: str) -> str:
     return engine().a(word).split(" ", 1)[0].lower()
 
 
+_AMERICAN = {"enamelled": "enameled", "sequinned": "sequined", "jewellery": "jewelry", "tasselled": "tasseled",
+             "travelling": "traveling", "favourite": "favorite", "fibre": "fiber", "centre": "center"}
+_AMERICAN_WORD = re.compile(r"\b(" + "|".join(_AMERICAN) + r")\b", re.IGNORECASE)
+
+
 def american(text: str) -> str:
     """American spelling of the British words a record carries: 'multicoloured' -> 'multicolored', 'analogue' ->
-    'analog'."""
-    return re.sub(r"(?<=[Aa]nalog)ue\b", "", re.sub(r"(?<=[Cc]olo)u(?=r)", "", text))
+    'analog', 'sequinned' -> 'sequined'."""
+    text = re.sub(r"(?<=[Aa]nalog)ue\b", "", re.sub(r"(?<=[Cc]olo)u(?=r)", "", text))
+    return _AMERICAN_WORD.sub(lambda m: _AMERICAN[m.group(1).lower()] if m.group(1).islower()
+                              else _AMERICAN[m.group(1).lower()].capitalize(), text)
 
 
 def same_number(found: str, replacement: str) -> str:

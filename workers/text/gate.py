@@ -179,7 +179,7 @@ def _context(inv: Inventory, product: Product, facts: ProductFacts, lang: str,
             keys = tuple(k for k in {norm(f.key), norm(inv.key_name(f.key, lang) or "")} if k)
             for form in {norm(f.value), *(f.term.forms if f.term else ())}:
                 if len(form) >= 2:
-                    values.setdefault(_spelling(form), (f.role, keys))
+                    values.setdefault(english.american(form), (f.role, keys))
     # Latin words a Chinese text may carry: the brand, model codes and acronyms, never English words of the record
     own = lang_of(product.locale) == lang  # a Chinese record's Latin spellings (Micro-USB) are the shop's own
     latin = {w.lower() for s in strings for w in _LATIN_RUN.findall(s)
@@ -316,13 +316,8 @@ def _wrong_type(sentence: str, _e: list[str], ctx: _Context, _l: str) -> tuple[s
     return None
 
 
-def _spelling(text: str) -> str:
-    """One spelling for matching: an American text says the record's 'cream-coloured' as 'cream-colored'."""
-    return english.american(text)
-
-
 def _misbinding(sentence: str, _e: list[str], ctx: _Context, lang: str) -> tuple[str, str] | None:
-    text = _spelling(norm(sentence))
+    text = english.american(norm(sentence))  # one spelling: an en-US text says the record's cream-coloured "colored"
     own = list(ctx.record_values.find(text))
     spans = [(a, b) for a, b, _, _ in own]
     names = [(m.start(), m.end()) for name in ctx.names for m in re.finditer(re.escape(name), text)]
@@ -337,7 +332,8 @@ def _misbinding(sentence: str, _e: list[str], ctx: _Context, lang: str) -> tuple
         cue = _cue_before(text, at, ctx.cues, lang)
         if not cue or any(_said_after(text, at, key) for key in keys):
             continue  # no cue, or named by the record's own key for it ("电池容量为1500毫安时")
-        if any(f"{cue[0]} {form}" in _spelling(norm(title)) for title in ctx.titles):
+        phrase = f"{cue[0]} {form}"
+        if phrase in text and any(phrase in english.american(norm(title)) for title in ctx.titles):
             continue  # the title's own words ("Churidar Length Leggings"): the shop's phrase, not a binding
         if cue[1] != role and role not in _COMPATIBLE.get(cue[1], frozenset({cue[1]})):
             return "misbinding", f"{form!r} (a {role}) is said as a {cue[1]} after {cue[0]!r}"

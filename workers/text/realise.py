@@ -307,7 +307,8 @@ class _English(_Writer):
         for v in self.values("neckline"):
             phrases.append(_a(v if re.search(r"neck|collar|neckline", v, re.I) else f"{v} neckline"))
         for v in self.values("sleeve"):
-            phrases.append(_a(f"{v} cut") if v.endswith("less") else v if "sleeve" in v else f"{v} sleeves")
+            phrases.append(_a(f"{v} cut") if v.endswith("less") else re.sub(r"sleeve$", "sleeves", v) if "sleeve" in v
+                           else f"{v} sleeves")  # "Long Sleeve T-Shirt": long sleeves
         for v in self.values("waist"):
             phrases.append(_a(v if v.endswith("waist") else f"{v} waist"))
         for v in self.values("hem"):
@@ -333,7 +334,8 @@ class _English(_Writer):
                 phrases.append(v)  # "ethnic motifs", not "an ethnic motifs pattern"
             else:
                 phrases.append(_a(f"{v} design" if v.endswith("ed") else f"{v} pattern"))
-        phrases += [_a(d) for d in self.values("detail") if _DESIGN.search(d)]  # the title's "Yoke Design"
+        phrases += [_a(d if _DESIGN.search(d) else f"{d} design") for d in self.values("detail")
+                    if _DESIGN.search(d) or re.fullmatch(r"[a-z]+-[a-z]+", d) and not d.endswith("ed")]  # cold-shoulder
         said = " ".join(phrases)
         styles = [v.removesuffix(" look") for v in self.values("style")
                   if not re.search(rf"\b{re.escape(v)}\b", said)]  # "ethnic motifs" already says it is ethnic
@@ -350,7 +352,8 @@ class _English(_Writer):
         states = [d for d in details if d not in said]  # "padded", "asymmetric": what it is, not a detail it has
         if states:
             out.append(f"{self.it} {self.be} {_join(states)}")
-        said = [d for d in said if not _DESIGN.search(d)]  # "a yoke design" is said with the look
+        said = [d for d in said if not _DESIGN.search(d) and not (re.fullmatch(r"[a-z]+-[a-z]+", d)
+                                                                   and not d.endswith("ed"))]  # said with the look
         if said:
             out.append(f"details include {_join(said)}")
         if features:

@@ -371,6 +371,12 @@ class Inventory:
                     found.setdefault(term.role, []).append(term)
                     break
         type_forms = set(out.type.forms) if out.type else set()
+        if not cjk:  # "Long Sleeve" is a sleeve, its "long" no length of the product
+            said_of = {t: _said_in(max((f for f in t.forms if not has_cjk(f) and _said_in(f, text)), key=len), text)
+                       for terms in found.values() for t in terms}
+            found = {role: [t for t in terms if not any(
+                o is not t and o.role != role and len(s) > len(said_of[t]) and _said_in(said_of[t], s)
+                for o, s in said_of.items())] for role, terms in found.items()}
         for role, terms in found.items():
             # the longest match of a role only ("super skinny fit" over "skinny fit"), never a part of the type
             terms = [t for t in terms if not (set(t.forms) & type_forms)]
@@ -399,8 +405,9 @@ class Inventory:
         """The title's words for the product that no fact covers, said with its type noun ("Front Open Sweater" ->
         "front open"), and what it comes with ("Kurta with Churidar & Dupatta" -> "churidar and dupatta").
 
-        Model names and other proper words keep the title's spelling ("Brooklyn", "IDP"); common words are lower-cased;
-        codes with digits are left out. A style word right before the type is part of its name ("sports sandals")."""
+        Common words are lower-cased, other words keep the title's spelling ("IDP"); codes with digits, a maker's name
+        for a fit ("Brooklyn Slim Fit") and a model name after the brand ("Calm") are left out. A style or length word
+        right before the type is part of its name ("sports sandals", "long door curtains")."""
         title = product.title
         if has_cjk(title) or not re.fullmatch(r"[^\W\d_][\w\s'’&-]*", out.type_text):
             return  # no English type noun to name ("20" of "… Rhythmic Red 20" is a shade number)
@@ -424,6 +431,7 @@ class Inventory:
                     covered.update(w for form in f.term.forms if not has_cjk(form) for w in form.split())
                 if f.source == "title" and f.role in ("style", "length"):  # "Sports Sandals", "Long Door Curtains"
                     styles[norm(f.value)] = f
+
             def said(word: str) -> bool:
                 return word in covered or all(p in covered for p in word.split("-") if p)
 
@@ -520,8 +528,10 @@ def _in_a_name(text: str, at: int) -> bool:
     return re.fullmatch(r"[a-z]+", prev) is not None
 
 
+# Title words that say nothing alone ("Regular Trousers", "Set of Single …"), and the small words of a phrase cut
+# apart ("Made to Measure").
 _SAYS_NOTHING = frozenset({"regular", "featured", "set", "new", "style", "original", "finish", "to", "the", "a", "an",
-                           "in", "on", "for", "at", "by", "from"})  # and words of a phrase cut apart  # "Regular Trousers", "Set of Single …"
+                           "in", "on", "for", "at", "by", "from"})
 
 
 def _descriptive(token: str) -> bool:
