@@ -22,7 +22,7 @@ from workers.text import english
 from workers.text.english import article as _article
 from workers.text.english import singular as _singular
 from workers.text.phrases import PhraseIndex, segmenter, word_key
-from workers.text.roles import Inventory, ProductFacts, has_cjk, inventory, lang_of, norm
+from workers.text.roles import Inventory, ProductFacts, has_cjk, inventory, lang_of, lexicon_words, norm
 
 # Issue codes of a dropped sentence (also the blind read's fault codes where they overlap).
 CODES = ("markup", "broken_word", "mixed_language", "wrong_product_type", "misbinding", "unsupported_fact", "repetition",
@@ -188,7 +188,7 @@ def _context(inv: Inventory, product: Product, facts: ProductFacts, lang: str,
                    if not has_cjk(form))
     record_words = frozenset(w.lower() for s in strings for pattern in (r"[A-Za-z]+", r"[A-Za-z]+(?:[-'’][A-Za-z]+)+")
                              for w in re.findall(pattern, english.american(s) + " " + s))  # "PERFKT-U" as a whole
-    nouns = record_words | _lexicon_words()
+    nouns = record_words | lexicon_words()
     names = tuple(n for n in {norm(product.brand or ""), *(norm(k) for k in product.attributes)} if len(n) >= 2)
     named = f"{facts.name} {facts.type_text}" if facts.name else ""  # the title's words for it, as the text says them
     titles = tuple(t for t in (product.title, facts.type_text, named) if t)
@@ -269,19 +269,12 @@ def _unsegmentable(sentence: str, ctx: _Context) -> tuple[str, str] | None:
 
 def _is_word(word: str) -> bool:
     """In English's word list (wordfreq), or a word of the lexicon."""
-    return len(word) <= 2 or _zipf(word) > 0 or word in _lexicon_words()
+    return len(word) <= 2 or _zipf(word) > 0 or word in lexicon_words()
 
 
 @functools.lru_cache(maxsize=65536)
 def _zipf(word: str) -> float:
     return zipf_frequency(word, "en")
-
-
-@functools.lru_cache(maxsize=1)
-def _lexicon_words() -> frozenset[str]:
-    inv = inventory()
-    return frozenset(w for t in inv.types + inv.values for f in t.forms if not has_cjk(f)
-                     for w in re.split(r"[\s'’-]+", f) + f.split() if w)
 
 
 def _script(sentence: str, _e: list[str], ctx: _Context, lang: str) -> tuple[str, str] | None:

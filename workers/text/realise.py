@@ -334,8 +334,7 @@ class _English(_Writer):
                 phrases.append(v)  # "ethnic motifs", not "an ethnic motifs pattern"
             else:
                 phrases.append(_a(f"{v} design" if v.endswith("ed") else f"{v} pattern"))
-        phrases += [_a(d if _DESIGN.search(d) else f"{d} design") for d in self.values("detail")
-                    if _DESIGN.search(d) or re.fullmatch(r"[a-z]+-[a-z]+", d) and not d.endswith("ed")]  # cold-shoulder
+        phrases += [_a(d if _DESIGN.search(d) else f"{d} design") for d in self.values("detail") if _a_design(d)]
         said = " ".join(phrases)
         styles = [v.removesuffix(" look") for v in self.values("style")
                   if not re.search(rf"\b{re.escape(v)}\b", said)]  # "ethnic motifs" already says it is ethnic
@@ -352,8 +351,7 @@ class _English(_Writer):
         states = [d for d in details if d not in said]  # "padded", "asymmetric": what it is, not a detail it has
         if states:
             out.append(f"{self.it} {self.be} {_join(states)}")
-        said = [d for d in said if not _DESIGN.search(d) and not (re.fullmatch(r"[a-z]+-[a-z]+", d)
-                                                                   and not d.endswith("ed"))]  # said with the look
+        said = [d for d in said if not _a_design(d)]  # said with the look
         if said:
             out.append(f"details include {_join(said)}")
         if features:
@@ -462,6 +460,13 @@ class _English(_Writer):
         if _CARE_VERBS.match(v[0]):
             return _join(v)
         return f"care: {_join(v)}"
+
+
+def _a_design(detail: str) -> bool:
+    """A detail said as a design with the look: the title's "Yoke Design", "Satin Finish", or a compound such as
+    "cold-shoulder" (not a state like "gold-plated")."""
+    return _DESIGN.search(detail) is not None or (re.fullmatch(r"[a-z]+-[a-z]+", detail) is not None
+                                                   and not detail.endswith("ed"))
 
 
 def _american(text: str, keep: str | None = None) -> str:

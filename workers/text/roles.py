@@ -518,10 +518,10 @@ def _in_a_name(text: str, at: int) -> bool:
     """Whether the colour word at `at` of a title follows a word of a name: a number ("1981 Indigo", not "Set of 2
     Black") or a word no role knows ("Code Platinum")."""
     before = text[:at].split()
-    if "by" in before[:2] and not any(w in _lexicon_words() for w in before[before.index("by") + 1:]):
+    if "by" in before[:2] and not any(w in lexicon_words() for w in before[before.index("by") + 1:]):
         return False  # "V Dot by Van Heusen Black …": the maker's name, then the colour
     prev = before[-1] if before else ""
-    if not prev or prev in ("&", "and", ",", "with", "of", "in", "size") or prev in _lexicon_words():
+    if not prev or prev in ("&", "and", ",", "with", "of", "in", "size") or prev in lexicon_words():
         return False
     if prev.isdigit():
         return len(before) < 2 or before[-2] != "of"
@@ -576,7 +576,7 @@ def _as_written(token: str) -> str:
     if token.isupper() and len(token) > 1:
         return token
     parts = token.split("-")
-    if all(_is_common(p.lower()) or p.lower() in _lexicon_words() or re.search(r"..(?:ing|ed|able|less|ful)$", p.lower())
+    if all(_is_common(p.lower()) or p.lower() in lexicon_words() or re.search(r"..(?:ing|ed|able|less|ful)$", p.lower())
            for p in parts if p):  # a name seldom ends like a verb or an adjective ("Backpacking")
         return token.lower()
     return token
@@ -602,9 +602,11 @@ def _value_words() -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=1)
-def _lexicon_words() -> frozenset[str]:
+def lexicon_words() -> frozenset[str]:
+    """Every English word of the lexicon's types and values, whole and split at hyphens ("off-white", "off", "white")."""
     inv = inventory()
-    return frozenset(w for t in inv.types + inv.values for f in t.forms if not has_cjk(f) for w in f.split())
+    return frozenset(w for t in inv.types + inv.values for f in t.forms if not has_cjk(f)
+                     for w in re.split(r"[\s'’-]+", f) + f.split() if w)
 
 
 def _refines(head: tuple[Term, str], current: Term) -> bool:
@@ -649,5 +651,5 @@ def inventory() -> Inventory:
     return Inventory(roles, lexicon)
 
 
-__all__ = ["Fact", "Inventory", "ProductFacts", "Role", "Term", "has_cjk", "inventory", "lang_of", "norm",
-           "norm_key"]
+__all__ = ["Fact", "Inventory", "ProductFacts", "Role", "Term", "has_cjk", "inventory", "lang_of", "lexicon_words",
+           "norm", "norm_key"]
