@@ -9,6 +9,7 @@ and shows the progress.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from workers.gpu.slots import HOUSE_FORMAT, HOUSE_MARKER
 
 if TYPE_CHECKING:  # torch and transformers load only when training runs, not with every command
     from workers.gpu.train import TrainConfig, TrainingPair, TrainReport
@@ -68,6 +71,14 @@ def output_of(request: GeneratorTraining, settings: Any) -> Path:
 
 
 def model_exists(path: Path) -> bool:
+    """A model is there to use: a house model of an older prompt format counts as missing (it is rebuilt)."""
+    marker = path / HOUSE_MARKER
+    if marker.exists():
+        try:
+            if json.loads(marker.read_text()).get("prompt") != HOUSE_FORMAT:
+                return False
+        except (OSError, ValueError):
+            return False
     return (path / "config.json").exists() or (path / "adapter_config.json").exists()
 
 

@@ -13,8 +13,11 @@ Variety comes from per-category attribute generators (ranges, units, colours,
 materials), several sentence templates per attribute, openers and closers per
 audience, random attribute order and random grouping of facts into sentences.
 
-Pure Python and the standard library only; ``generate_pairs`` is deterministic
-for a given ``(n, seed, locales)``.
+The product is called only by its type as the role inventory reads it from
+the record (workers/text/roles.py), which is what the house model's [type]
+slot holds: a model trained on these texts never learns a product noun to
+write about another product. ``generate_pairs`` is deterministic for a given
+``(n, seed, locales)``.
 
 Usage::
 
@@ -31,6 +34,11 @@ import re
 import sys
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence
+
+from schemas.events import Product
+from workers.gpu import slots
+from workers.text import english
+from workers.text.roles import has_cjk, inventory
 
 __all__ = ["generate_pairs", "CATEGORIES", "LOCALES", "main"]
 
@@ -1052,6 +1060,126 @@ _zh(Category(
     ),
 ))
 
+# ---- Apparel with the keys real catalogues use -------------------------------------------
+# English listings name gender, colour, fit, pattern and sleeves; Chinese attribute sets (类型, 版型, 风格, 图案,
+# 衣领型, 衣袖型, 裤长 …) are how Chinese fashion records are keyed. The house model learns to say each of these
+# as its own role.
+
+EN_GENDERS = ("Women", "Men", "Unisex", "Boys", "Girls")
+
+
+def en_gender(prob: float = 0.95) -> Attr:
+    return A("gender", _pick(*EN_GENDERS),
+             ("is made for {v}", "is designed for {v}", "is cut for {v}"),
+             ("It is made for {v}.", "This {n} is designed for {v}."), prob)
+
+
+_en(Category(
+    "shirts_and_tops",
+    ("Shirt", "Casual Shirt", "Top", "T-shirt", "Kurta", "Sweatshirt"),
+    ("shirt",), ("shirt",),
+    (9, 89),
+    (
+        en_gender(),
+        en_colour(0.95),
+        A("fit", _pick("slim fit", "regular fit", "relaxed fit", "oversized fit", "boxy fit"),
+          ("has {av}", "is cut in {av}", "comes in {av}"),
+          ("Fit: {v}.", "The fit is {v}.", "It has {av}.")),
+        A(("sleeves", "sleeve length"), _pick("long sleeves", "short sleeves", "three-quarter sleeves", "roll-up sleeves"),
+          ("has {v}", "comes with {v}", "is made with {v}"),
+          ("Sleeves: {v}.", "It has {v}.")),
+        A(("neck", "collar"), _pick("round neck", "V-neck", "mandarin collar", "spread collar", "button-down collar", "hooded neck"),
+          ("has {av}", "features {av}", "is finished with {av}"),
+          ("Neck: {v}.", "It has {av}.")),
+        A(("pattern", "print"), _pick("solid", "striped", "checked", "printed", "self-design", "colourblocked", "floral print"),
+          ("has {av} pattern", "shows {av} pattern", "comes in {av} pattern"),
+          ("Pattern: {v}.", "The pattern is {v}.")),
+        A(("fabric", "material"), _pick("cotton", "pure cotton", "linen", "viscose rayon", "polyester", "cotton blend"),
+          ("is made of {v}", "is made from {v}", "is cut from {v}"),
+          ("Fabric: {v}.", "It is made of {v}.")),
+        A("occasion", _pick("casual", "formal", "party", "ethnic", "sports"),
+          ("suits {v} wear", "is meant for {v} wear", "is made for {v} wear"),
+          ("Occasion: {v}.",), 0.5),
+    ),
+))
+
+_en(Category(
+    "bottoms",
+    ("Jeans", "Trousers", "Joggers", "Shorts", "Chinos"),
+    ("jeans",), ("jeans",),
+    (15, 99),
+    (
+        en_gender(),
+        en_colour(0.95),
+        A("fit", _pick("slim fit", "skinny fit", "straight fit", "relaxed fit", "tapered fit", "regular fit"),
+          ("has {av}", "is cut in {av}", "comes in {av}"),
+          ("Fit: {v}.", "The fit is {v}.")),
+        A("rise", _pick("mid-rise", "high-rise", "low-rise"),
+          ("sits at {av} waist", "has {av} waist", "is cut with {av} waist"),
+          ("Rise: {v}.", "The waist is {v}.")),
+        A(("length", "leg length"), _pick("cropped", "ankle length", "full length"),
+          ("is {v}", "comes {v}", "is cut {v}"),
+          ("Length: {v}.",)),
+        A(("fabric", "material"), _pick("denim", "stretch denim", "cotton", "cotton twill", "polyester"),
+          ("is made of {v}", "is cut from {v}", "is made from {v}"),
+          ("Fabric: {v}.", "It is made of {v}.")),
+        A("closure", _pick("button and zip", "drawstring", "elasticated waistband"),
+          ("fastens with {av}", "closes with {av}", "has {av} closure"),
+          ("Closure: {v}.",), 0.6),
+    ),
+))
+
+ZH_STYLES = ("简约", "休闲", "通勤", "街头", "复古", "文艺", "甜美", "百搭", "韩版", "学院")
+ZH_PATTERNS = ("纯色", "条纹", "格子", "字母", "印花", "刺绣", "拼色", "碎花")
+
+
+def zh_style(prob: float = 0.8) -> Attr:
+    return A("风格", _pick(*ZH_STYLES), ("走{v}风格", "是{v}风格", "整体风格{v}"), ("风格：{v}。", "{n}的风格偏{v}。"), prob)
+
+
+def zh_pattern(prob: float = 0.7) -> Attr:
+    return A("图案", _pick(*ZH_PATTERNS), ("带有{v}图案", "饰以{v}图案", "采用{v}图案"), ("图案：{v}。", "{n}以{v}图案点缀。"), prob)
+
+
+_zh(Category(
+    "tops_zh",
+    ("上衣", "衬衫", "T恤", "卫衣", "毛衣"),
+    ("上衣",), ("上衣",),
+    (39, 299),
+    (
+        A("类型", _pick("上衣"), ("是一件{v}", "属于{v}类", "归为{v}类"), ("类型：{v}。",), 0.6),
+        A("版型", _pick("宽松", "修身", "直筒", "标准"), ("采用{v}版型", "版型{v}", "是{v}的版型"), ("版型：{v}。", "{n}为{v}版型。")),
+        zh_style(),
+        zh_pattern(),
+        A("衣领型", _pick("圆领", "V领", "翻领", "立领", "连帽", "一字领", "娃娃领"),
+          ("采用{v}设计", "配{v}", "领口为{v}"), ("领型：{v}。", "{n}采用{v}设计。")),
+        A("衣袖型", _pick("泡泡袖", "灯笼袖", "喇叭袖", "落肩袖", "常规袖"),
+          ("搭配{v}", "采用{v}", "袖子为{v}"), ("袖型：{v}。",), 0.6),
+        A("衣袖长", _pick("长袖", "短袖", "七分袖", "五分袖"), ("为{v}设计", "是{v}款", "采用{v}设计"), ("袖长：{v}。",), 0.6),
+        A("材质", _pick("棉", "纯棉", "针织", "雪纺", "牛仔布", "羊毛"), ("采用{v}面料", "面料为{v}", "选用{v}材质"),
+          ("材质：{v}。", "{n}的面料是{v}。")),
+        zh_colour(0.7),
+    ),
+))
+
+_zh(Category(
+    "bottoms_zh",
+    ("裤", "牛仔裤", "休闲裤", "阔腿裤", "半身裙", "连衣裙"),
+    ("裤子",), ("裤子",),
+    (49, 399),
+    (
+        A("类型", _pick("裤", "裙"), ("属于{v}类", "是一款{v}", "归为{v}类"), ("类型：{v}。",), 0.6),
+        A("版型", _pick("宽松", "修身", "直筒", "显瘦"), ("采用{v}版型", "版型{v}", "是{v}的版型"), ("版型：{v}。",)),
+        zh_style(),
+        zh_pattern(0.6),
+        A(("裤长", "裙长"), _pick("九分", "七分", "长款", "短款", "中长款"), ("为{v}长度", "长度为{v}", "是{v}的长度"), ("长度：{v}。",)),
+        A(("裤型", "裙型"), _pick("阔腿", "直筒", "铅笔", "A字", "百褶", "包臀"), ("采用{v}设计", "是{v}款式", "选用{v}设计"), ("款式：{v}。",), 0.7),
+        A("材质", _pick("牛仔布", "棉", "雪纺", "针织", "亚麻"), ("采用{v}面料", "面料为{v}", "选用{v}面料"), ("材质：{v}。",)),
+        A("裤腰型", _pick("高腰", "中腰", "松紧腰"), ("是{v}设计", "采用{v}", "为{v}款"), ("腰型：{v}。",), 0.5),
+        zh_colour(0.6),
+    ),
+))
+
 # Synonym groups folded into the templates above: a pair of equivalent verbs
 # doubles what a template can say without a new claim. Only leading verbs (EN)
 # and a few safe verbs/copulas (ZH) are touched.
@@ -1502,6 +1630,13 @@ def _make_pair(index: int, seed: int, locale: str, r: random.Random) -> dict[str
     if audiences:
         product["audiences"] = audiences
 
+    # The product is called by its type as the house model's [type] slot holds it, so a text names no
+    # product the record does not: "pair of" keeps a plural type the subject of a singular verb.
+    noun = slots.product_type(Product.model_validate(product), locale)
+    if noun:
+        said = f"pair of {noun}" if locale.startswith("en") and english.is_plural(noun.split()[-1]) else noun
+        names.noun = names.kind = said
+
     lo_len, hi_len = _limits(locale)
     opener = r.random() < 0.85
     closer = r.random() < (0.45 if locale.startswith("en") else 0.3)
@@ -1521,9 +1656,29 @@ def _make_pair(index: int, seed: int, locale: str, r: random.Random) -> dict[str
         text = _describe(cat, locale, names, chosen, audiences, r, opener, closer)
     else:  # pragma: no cover - the banks are sized so this does not happen
         raise RuntimeError(f"could not fit a description into {lo_len}-{hi_len} for {product['product_id']}")
+    text = _one_type(text, noun, names, list(attributes.values()))
     # "name" is the series name the text uses for the product, so a trainer can
     # replace it by a placeholder as it does the title and the brand.
     return {"product": product, "description": text, "name": names.name}
+
+
+def _one_type(text: str, noun: str, names: _Names, values: Sequence[Value]) -> str:
+    """Every other product noun a template wrote ("headset" of headphones, 裙子 of a 连衣裙) said as the type,
+    outside the title, brand, name and values, which stay as the shop wrote them (水状精华 is a texture)."""
+    if not noun:
+        return text
+    written = [str(x) for v in values for x in (v if isinstance(v, list) else [v])]
+    kept = [(m.start(), m.end()) for part in (names.title, names.brand, names.name, *written) if part
+            for m in re.finditer(re.escape(part), text)]
+    out, last = [], 0
+    for start, end, form, _term in inventory().type_index.find(text):
+        if form == noun or (has_cjk(form) and len(form) < 2) or any(a < end and start < b for a, b in kept):
+            continue
+        if start < last or noun.endswith(text[start:end]) and text[max(0, start - len(noun) + end - start):end] == noun:
+            continue  # inside the type itself (衣 of 上衣, dress of midi dress)
+        out.append(text[last:start] + noun)
+        last = end
+    return "".join(out) + text[last:]
 
 
 def generate_pairs(n: int, seed: int = 0, locales: tuple[str, ...] = LOCALES) -> list[dict]:

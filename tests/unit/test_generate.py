@@ -76,13 +76,13 @@ def test_house_model_generates_candidates_in_the_slot_format(tiny_model):
     assert gen.style == "house" and not gen.is_seq2seq
     assert gen.slotted
     prompt = gen.prompt(PRODUCT, "en-US")
-    assert prompt.startswith("<locale> en-US") and "<attr> [a0] capacity: 10000mAh" in prompt
+    assert prompt.startswith("<locale> en-US") and "<attr> [capacity] capacity: 10000mAh" in prompt
     decodings = candidate_decodings(4, temperature=0.9, top_p=0.95, seed=3)
     outs = gen.generate([gen.request(PRODUCT, "en-US", d, key=i) for i, d in enumerate(decodings)],
                         max_new_tokens=60, batch_size=8)
     assert [o.key for o in outs] == [0, 1, 2, 3]
     assert not outs[0].decoding.do_sample and outs[1].decoding.do_sample
-    assert not any(slot in o.text for o in outs for slot in ("[brand]", "[a0]", "[title]"))  # filled in
+    assert not any(slot in o.text for o in outs for slot in ("[brand]", "[capacity]", "[title]"))  # filled in
 
 
 def test_slots_are_written_by_the_model_and_filled_with_exact_values(tiny_model):

@@ -25,8 +25,9 @@ from transformers import (
 )
 
 from producers.samples.phrasebank import generate_pairs
+from workers.gpu import slots
 from workers.gpu import train as training
-from workers.gpu.generate import HOUSE_MARKER, Decoding, Generator
+from workers.gpu.generate import HOUSE_MARKER, Decoding, Generator, ModelNotFound
 from workers.gpu.train import (
     REPORT_FILE,
     TrainConfig,
@@ -48,7 +49,7 @@ CHAT_TEMPLATE = (
 
 @pytest.fixture(scope="module")
 def all_pairs() -> list[dict]:
-    return generate_pairs(400, seed=3, locales=("en-US",))
+    return generate_pairs(600, seed=3, locales=("en-US",))
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +109,8 @@ def test_house_model_from_scratch_then_retrained_in_place(tmp_path, pairs):
     assert (first.mode, first.style, first.saved) == ("scratch", "house", "model")
     saved = json.loads((out / REPORT_FILE).read_text())
     assert saved["eval_loss"] == first.eval_loss and saved["history"][0]["step"] == 0
-    assert json.loads((out / HOUSE_MARKER).read_text())["slots"] is True
+    marker = json.loads((out / HOUSE_MARKER).read_text())
+    assert marker["prompt"] == slots.HOUSE_FORMAT and marker["slots"] == list(slots.placeholders())
     # The shop's house style, re-run periodically: the saved model is the base of the next run.
     again = train(pairs, out, base_model=str(out), config=TrainConfig(**{**FAST, "lr": 1e-3, "epochs": 1}))
     assert (again.mode, again.style) == ("full", "house")
@@ -116,6 +118,30 @@ def test_house_model_from_scratch_then_retrained_in_place(tmp_path, pairs):
     gen = Generator(str(out), "cpu")
     assert gen.style == "house" and gen.slotted
     assert not list(tmp_path.glob(".house.*"))  # no temporary or old copies left behind
+
+
+def test_a_house_model_of_an_older_format_is_refused_counted_missing_and_retrained_with_new_slots(
+        tmp_path, pairs, monkeypatch):
+    from descflow.training import model_exists
+
+    out = tmp_path / "house"
+    train(pairs, out, config=TrainConfig(vocab_size=400, n_layer=1, n_embd=64, n_head=2, n_positions=320, **FAST))
+    assert model_exists(out)
+    marker = json.loads((out / HOUSE_MARKER).read_text())
+    (out / HOUSE_MARKER).write_text(json.dumps({**marker, "prompt": "house-v2", "slots": True}))
+    assert not model_exists(out)  # `descflow train --if-missing` and the demo rebuild it
+    with pytest.raises(ModelNotFound, match="older prompt format.*descflow train"):
+        Generator(str(out), "cpu")
+    (out / HOUSE_MARKER).write_text(json.dumps(marker))
+    # A role added since the model was trained: retrained on top of it, the model gains the slot's token.
+    newer = (*slots.placeholders(), "[finish]")
+    monkeypatch.setattr(slots, "placeholders", lambda: newer)
+    again = train(pairs, tmp_path / "again", base_model=str(out), config=TrainConfig(**{**FAST, "epochs": 1}))
+    assert again.style == "house"
+    gen = Generator(str(tmp_path / "again"), "cpu")
+    assert gen.known_slots == newer
+    assert gen.model.get_input_embeddings().weight.shape[0] == len(gen.tokenizer)
+    assert gen.tokenizer.convert_tokens_to_ids("[finish]") == len(gen.tokenizer) - 1
 
 
 def test_full_fine_tuning_of_a_plain_gpt2(tmp_path, pairs, tokenizer):

@@ -63,7 +63,7 @@ def test_the_demo_trains_through_the_same_body_as_the_command(tmp_path: Path, mo
 
 def test_a_plateau_stops_training_and_the_best_weights_are_still_kept(tmp_path: Path):
     """A drop smaller than `min_improvement` is no progress for patience, but the better weights are kept."""
-    pairs = [p for p in generate_pairs(200, seed=4, locales=("en-US",)) if p["product"]["category"] == "power_banks"]
+    pairs = [p for p in generate_pairs(300, seed=4, locales=("en-US",)) if p["product"]["category"] == "power_banks"][:16]
     cfg = TrainConfig(vocab_size=600, n_layer=1, n_embd=32, n_head=2, n_positions=256, epochs=30, batch_size=8,
                       lr=3e-3, warmup_steps=1, eval_every=2, patience=2, min_improvement=0.9, seed=0, threads=2)
     report = train(pairs, tmp_path / "m", config=cfg)

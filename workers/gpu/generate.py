@@ -26,16 +26,18 @@ from transformers import (
     AutoTokenizer,
     LogitsProcessor,
     LogitsProcessorList,
+    NoBadWordsLogitsProcessor,
     RepetitionPenaltyLogitsProcessor,
 )
 
 from schemas.events import Product
 from workers.gpu import kv_cache, shared_prefix, slots
 from workers.gpu import prompt as prompts
+from workers.text.roles import has_cjk, inventory
 
 log = logging.getLogger(__name__)
 
-HOUSE_MARKER = "descflow.json"
+HOUSE_MARKER = slots.HOUSE_MARKER
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -160,14 +162,25 @@ class Generator:
             self.tokenizer.padding_side = "left"  # decoder-only batches must end where generation starts
         marker = path / HOUSE_MARKER
         self.house = json.loads(marker.read_text()) if marker.exists() else None
+        if self.house is not None and self.house.get("prompt") != slots.HOUSE_FORMAT:
+            raise ModelNotFound(
+                f"the house model in {model_ref} was trained on an older prompt format "
+                f"({self.house.get('prompt')!r}, this version writes {slots.HOUSE_FORMAT!r}): run `descflow train` "
+                "to rebuild it"
+            )
         self.max_context = int(
             getattr(config, "n_positions", 0) or getattr(config, "max_position_embeddings", 0) or 1024
         )
 
     @property
     def slotted(self) -> bool:
-        """Whether the model writes `[brand]`, `[a0]`… placeholders (see slots.py)."""
+        """Whether the model writes `[brand]`, `[colour]`… placeholders (see slots.py)."""
         return bool(self.house and self.house.get("slots"))
+
+    @cached_property
+    def known_slots(self) -> tuple[str, ...]:
+        """The slots this model has tokens for: those it was trained with."""
+        return tuple(self.house.get("slots") or ()) if self.house else ()
 
     def request(self, product: Product, locale: str, decoding: Decoding, *, audience: str | None = None,
                 key: Any = None, highlights: prompts.ReviewHighlights | None = None,
@@ -196,7 +209,7 @@ class Generator:
                highlights: prompts.ReviewHighlights | None = None, *, seller_is_template: bool = False) -> str:
         """The prompt in the model's style; the house model reads only its slots (it was trained on nothing else)."""
         if self.style == "house":
-            return prompts.house_prompt(product, locale, audience)
+            return prompts.house_prompt(product, locale, audience, self.known_slots)
         if self.style == "chat":
             messages = prompts.chat_messages(product, locale, audience, highlights,
                                              seller_is_template=seller_is_template)
@@ -236,6 +249,8 @@ class Generator:
                                                                               prompt_ignore_length=padding)]
         if self.slotted:
             processors.append(self._slot_constraint(requests, enc))
+            if self._type_noun_ban is not None:
+                processors.append(self._type_noun_ban)
         if requests[0].decoding.num_beams == 1 and any(r.decoding.do_sample for r in requests):
             processors.append(RowSampler([r.decoding for r in requests]))
         return processors
@@ -381,21 +396,27 @@ class Generator:
         return parts[0]
 
     def _slot_constraint(self, requests: Sequence[Request], enc: dict[str, torch.Tensor]) -> SlotConstraint:
-        names = slots.placeholders()
+        names = list(self.known_slots)
         ids = dict(zip(names, self.tokenizer.convert_tokens_to_ids(names)))
         allowed = [
-            {ids[s] for s in slots.values(r.product, r.locale or r.product.locale)} if r.product else set(ids.values())
+            {ids[s] for s in slots.values(r.product, r.locale or r.product.locale, names)} if r.product
+            else set(ids.values())
             for r in requests
         ]
-        once = {ids[s] for s in names if s not in (slots.TITLE, slots.BRAND, slots.NAME)}
+        once = {ids[s] for s in names if s not in slots.FIXED}
         return SlotConstraint(set(ids.values()), allowed, once, enc["input_ids"].shape[1])
 
+    @cached_property
+    def _type_noun_ban(self) -> TypeNounBan | None:
+        """No product-type noun outside [type] (built once per model: the nouns are the inventory's)."""
+        return TypeNounBan.for_tokenizer(self.tokenizer)
+
     def _fill(self, request: Request, text: str) -> tuple[str, dict[str, Any]]:
-        """Values into the slots; and which attributes the model put after another quantity's words."""
+        """Values into the slots; and which attributes the model put after another role's cue words."""
         if self.slotted and request.product is not None:
             locale = request.locale or request.product.locale
-            return slots.relexicalize(request.product, text, locale), {
-                "misplaced": slots.misplaced(request.product, text)}
+            return slots.relexicalize(request.product, text, locale, self.known_slots), {
+                "misplaced": slots.misplaced(request.product, text, locale, self.known_slots)}
         return text, {}
 
     def generate(self, requests: Sequence[Request], *, max_new_tokens: int, batch_size: int) -> list[Output]:
@@ -429,7 +450,7 @@ class Generator:
         """
         prompt = self.prompt(product, locale, audience, highlights, seller_is_template=seller_is_template)
         if self.slotted:
-            texts = [slots.delexicalize(product, t, locale) for t in texts]
+            texts = [slots.delexicalize(product, t, locale, known=self.known_slots) for t in texts]
         lead = "" if self.style == "chat" else " "
         return [(prompt, lead + t) for t in texts]
 
@@ -526,6 +547,8 @@ def _select_rows(processor: LogitsProcessor, rows: torch.Tensor) -> LogitsProces
     if isinstance(processor, (SlotConstraint, RowSampler)):
         processor.select(rows)
         return processor
+    if isinstance(processor, TypeNounBan):
+        return processor  # it reads only the tokens each row has written
     raise TypeError(f"{type(processor).__name__} keeps no per-row state that descflow knows how to cut")
 
 
@@ -572,6 +595,32 @@ class SlotConstraint(LogitsProcessor):
             current = scores.index_select(1, self._ids)
             scores[:, self._ids] = current.masked_fill(banned, float("-inf"))
         return scores
+
+
+class TypeNounBan(NoBadWordsLogitsProcessor):
+    """No product-type noun ("kettle", "jacket", 电水壶, 连衣裙) written as words: the house model says its
+    product's type through [type] only, so it cannot call a juicer cup a pair of headphones.
+
+    The nouns are the role inventory's (every spelling that is not also a common word, workers/text/roles.py),
+    banned as the tokenizer writes them alone and after a space; a one-character Chinese noun (裙, 裤) is left
+    out, as it is also part of words that are no type (裙摆, 裤脚). Another segmentation of a noun can still
+    slip through: the fact gate, which reads the finished text, drops such a sentence.
+    """
+
+    @classmethod
+    def for_tokenizer(cls, tokenizer: Any) -> TypeNounBan | None:
+        """The ban for this tokenizer's spellings of the nouns; None when it can spell none of them."""
+        sequences: set[tuple[int, ...]] = set()
+        for form, _term in inventory().type_nouns():
+            if has_cjk(form):
+                spellings = [form] if len(form) > 1 else []
+            else:
+                spellings = [f" {form}", f" {form.capitalize()}", form.capitalize()]
+            for spelling in spellings:
+                ids = tuple(tokenizer(spelling, add_special_tokens=False).input_ids)
+                if ids and tokenizer.decode(list(ids)).strip().lower() == form.lower():
+                    sequences.add(ids)
+        return cls([list(s) for s in sorted(sequences)], eos_token_id=tokenizer.eos_token_id) if sequences else None
 
 
 class RowSampler(LogitsProcessor):

@@ -15,13 +15,14 @@ import html
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
 from schemas.events import Product
 from workers.gpu import lexicon as lex
+from workers.gpu import slots
 
 LANGUAGES = {"en": "English", "zh": "Chinese (Simplified)", "ja": "Japanese", "de": "German", "fr": "French", "es": "Spanish"}
 
@@ -38,11 +39,6 @@ LENGTH_TARGETS: dict[str, tuple[int, int, str]] = {
     "zh": (60, 160, "characters"), "ja": (60, 160, "characters"),
 }
 DEFAULT_LENGTH = (40, 90, "words")
-
-
-def attr_slot(i: int) -> str:
-    """The placeholder the house model writes for the i-th attribute (see workers/gpu/slots.py)."""
-    return f"[a{i}]"
 
 
 def language(locale: str) -> str:
@@ -69,18 +65,24 @@ def _one_line(text: str, limit: int = 200) -> str:
     return " ".join(_MARKERS.sub(" ", str(text)).split())[:limit]
 
 
-def house_prompt(product: Product | dict[str, Any], locale: str, audience: str | None = None) -> str:
+def house_prompt(product: Product | dict[str, Any], locale: str, audience: str | None = None,
+                 known: Collection[str] | None = None) -> str:
     """Slot format of the house model; `descflow train` writes the same.
 
-    Only the fields the house model was trained on: seller facts and review
-    highlights reach it through ranking (coverage, review alignment), not the prompt.
+    Each attribute stands on its own line after the slot that holds it (workers/gpu/slots.py), its
+    value as it will be filled in. Only the fields the house model was trained on: seller facts and
+    review highlights reach it through ranking (coverage, review alignment), not the prompt.
+    known: the slots the model has tokens for (its descflow.json), by default every slot.
     """
     p = product if isinstance(product, Product) else Product.model_validate(product)
     lines = [f"<locale> {locale}", f"<title> {_one_line(p.title)}", f"<category> {_one_line(p.category)}"]
     if p.brand:
         lines.append(f"<brand> {_one_line(p.brand)}")
-    for i, (name, value) in enumerate(p.attributes.items()):
-        lines.append(f"<attr> {attr_slot(i)} {_one_line(name, 64)}: {_one_line(format_value(value))}")
+    for s in slots.slots_of(p, locale, known):
+        if s.slot == slots.TYPE:
+            lines.append(f"<attr> {s.slot} type: {_one_line(s.value, 64)}")
+        elif s.key:
+            lines.append(f"<attr> {s.slot} {_one_line(s.key, 64)}: {_one_line(s.value)}")
     if audience:
         lines.append(f"<audience> {_one_line(audience, 60)}")
     lines.append("<desc>")

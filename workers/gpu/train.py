@@ -4,7 +4,7 @@ Three ways, one loop:
 
 - from scratch (no base model): the small GPT-2-style "house" model with a
   BPE tokenizer trained on the same pairs, so a shop gets a working generator
-  with no download.  It writes slots (`[brand]`, `[a0]` …) that are filled
+  with no download.  It writes slots (`[brand]`, `[colour]` …) that are filled
   with the exact values afterwards (workers/gpu/slots.py);
 - full fine-tuning of any causal or seq2seq (T5-style) model, for small ones;
 - LoRA (peft) for large ones: only low-rank adapters train, then they are
@@ -232,7 +232,7 @@ def train_tokenizer(texts: Sequence[str], vocab_size: int) -> PreTrainedTokenize
     tok.train_from_iterator(texts, trainer=trainer)
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token=EOS, eos_token=EOS, pad_token=EOS,
                                    unk_token=EOS)
-    fast.add_tokens(slots.placeholders())  # one token per slot; kept when decoding, unlike special tokens
+    fast.add_tokens(list(slots.placeholders()))  # one token per slot; kept when decoding, unlike special tokens
     fast.model_max_length = 4096
     return fast
 
@@ -366,6 +366,11 @@ def _pretrained(base_model: str, cfg: TrainConfig, device: torch.device) -> _Set
         raise TrainingError(f"the tokenizer of {base_model!r} has neither a pad nor an end-of-sequence token")
     marker = path / HOUSE_MARKER
     house = json.loads(marker.read_text()) if marker.exists() else None
+    if house is not None:  # a house model of an older format lacks the tokens of newer slots
+        missing = [s for s in slots.placeholders() if s not in tokenizer.get_vocab()]
+        if missing:
+            tokenizer.add_tokens(missing)
+            model.resize_token_embeddings(len(tokenizer))
     positions = int(getattr(config, "n_positions", 0) or getattr(config, "max_position_embeddings", 0) or 0)
     max_len = min(cfg.max_length, positions) if positions and not seq2seq else cfg.max_length
     return _Setup(model, tokenizer, prompt_style(tokenizer, house is not None), seq2seq, max_len, house)
@@ -553,7 +558,7 @@ def train(
     (tmp / REPORT_FILE).write_text(report.model_dump_json(indent=2))
     if setup.style == "house":
         # The marker tells the loader to prompt in the slot format the model was trained on.
-        meta = {"prompt": "house-v2", "slots": True, **(setup.house_meta or {})}
+        meta = {**(setup.house_meta or {}), "prompt": slots.HOUSE_FORMAT, "slots": list(slots.placeholders())}
         meta.update(base_model=base_model, config=asdict(cfg), report=report.model_dump(mode="json"))
         (tmp / HOUSE_MARKER).write_text(json.dumps(meta, indent=2, ensure_ascii=False))
     _swap_into(tmp, out)  # also safe when the output is the base model being re-trained

@@ -56,6 +56,16 @@ def realise(product: Product, locale: str, *, facts: ProductFacts | None = None)
     return writer.write()
 
 
+def type_noun(facts: ProductFacts, lang: str) -> str:
+    """What the product is called in `lang`, before any plural or article; "" when nothing names it."""
+    if lang == "zh":
+        return _fix_case(facts.type_text if has_cjk(facts.type_text) else facts.type.zh if facts.type else "", "zh")
+    noun = facts.type_text if facts.type_text and not has_cjk(facts.type_text) else facts.type.en if facts.type else ""
+    if facts.type and re.sub(r"[\s-]", "", noun) == re.sub(r"[\s-]", "", facts.type.en.lower()):
+        noun = facts.type.en  # the lexicon's spelling of the record's word: "Tshirt" is a T-shirt
+    return noun if re.search(r"[^\W\d_]", noun) else ""  # a category of digits names nothing
+
+
 # ---- values in the target language -------------------------------------------------------
 
 
@@ -217,10 +227,7 @@ class _English(_Writer):
         f = self.facts
         self.american = self.locale in ("en-us", "en-ph")  # "color" in American copy
         plural = bool(f.type.plural) if f.type else bool(f.type_text) and english.is_plural(f.type_text.split()[-1])
-        noun = f.type_text if f.type_text and not has_cjk(f.type_text) else f.type.en if f.type else ""
-        if f.type and re.sub(r"[\s-]", "", noun) == re.sub(r"[\s-]", "", f.type.en.lower()):
-            noun = f.type.en  # the lexicon's spelling of the record's word: "Tshirt" is a T-shirt
-        noun = noun if re.search(r"[^\W\d_]", noun) else "product"  # a category of digits names nothing
+        noun = type_noun(f, "en") or "product"
         if not plural and any(x.key in ("pack of", "set of") for x in f.by_role("pack")):
             noun, plural = english.plural(noun), True  # "a pack of 2" is of boxers, not of a boxer
         self.noun = _proper(noun.lower())
@@ -520,7 +527,7 @@ class _Chinese(_Writer):
 
     def write(self) -> Realised:
         f = self.facts
-        self.noun = _fix_case(f.type_text if has_cjk(f.type_text) else f.type.zh if f.type else "商品", "zh")
+        self.noun = type_noun(f, "zh") or "商品"
         self.garment = any(c in self.noun for c in _GARMENT_END)
         groups = [self.intro() + self.look(), self.cut(), self.parts(), self.specs(),
                   self.suits(), self.sizes(), self.rest(), self.care()]

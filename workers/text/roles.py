@@ -194,11 +194,11 @@ class Inventory:
         out = ProductFacts(type=None, type_text="", brand=(product.brand or "").strip() or None)
         typed: list[tuple[str, str]] = []
         for key, raw in product.attributes.items():
-            for value in _values(raw):
+            for value in values_of(raw):
                 if is_unsafe(value) or is_unsafe(key):
                     out.refused.append(value)
                     continue
-                fact = self._fact(key, value)
+                fact = self.fact(key, value)
                 if fact.role == "type":
                     typed.append((key, value))
                 else:
@@ -209,7 +209,8 @@ class Inventory:
         _drop_contradictions(out)
         return out
 
-    def _fact(self, key: str, value: str) -> Fact:
+    def fact(self, key: str, value: str) -> Fact:
+        """One value under its key, said as the role the key gives it (or, under a loose key, the value itself)."""
         role = self.role_of_key(key)
         name = role.name if role else ""
         known = self.known_value(value)
@@ -621,7 +622,8 @@ def _last_word(title: str) -> str:
     return words[-1].lower() if words else ""
 
 
-def _values(raw: object) -> list[str]:
+def values_of(raw: object) -> list[str]:
+    """An attribute's values as a shop would write them, one or a list."""
     items = raw if isinstance(raw, list) else [raw]
     return [s for v in items if (s := _text(v))]
 
