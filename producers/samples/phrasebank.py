@@ -37,7 +37,6 @@ from typing import Any, Callable, Sequence
 
 from schemas.events import Product
 from workers.gpu import slots
-from workers.text import english
 from workers.text.roles import has_cjk, inventory
 
 __all__ = ["generate_pairs", "CATEGORIES", "LOCALES", "main"]
@@ -1630,12 +1629,11 @@ def _make_pair(index: int, seed: int, locale: str, r: random.Random) -> dict[str
     if audiences:
         product["audiences"] = audiences
 
-    # The product is called by its type as the house model's [type] slot holds it, so a text names no
-    # product the record does not: "pair of" keeps a plural type the subject of a singular verb.
+    # The product is called by its type as the house model's [type] slot holds it ("pair of jeans" for a
+    # plural type), so a text names no product the record does not.
     noun = slots.product_type(Product.model_validate(product), locale)
     if noun:
-        said = f"pair of {noun}" if locale.startswith("en") and english.is_plural(noun.split()[-1]) else noun
-        names.noun = names.kind = said
+        names.noun = names.kind = noun
 
     lo_len, hi_len = _limits(locale)
     opener = r.random() < 0.85

@@ -425,3 +425,15 @@ def test_title_phrases_are_kept_whole_or_left_out(title: str, brand: str, said: 
     product = Product(product_id="t", title=title, category="x", locale="en-US", brand=brand,
                       attributes={"gender": "Men" if re.search(r"\bMen\b", title) else "Women", "colour": "Green"})
     _says(product, "en-US", said, never)
+
+
+@pytest.mark.parametrize(("title", "cut", "said"), [
+    ("网纱性感百褶", "百褶", "百褶连衣裙"),
+    ("红色简约直筒裙", "直筒裙", "直筒连衣裙"),
+])
+def test_a_dress_with_a_skirt_cut_is_a_dress_of_that_cut(title: str, cut: str, said: str):
+    """裙长 连衣裙 with 裙型 百褶 was written 百褶裙, which a shopper reads as a skirt."""
+    product = Product(product_id="z-dress", title=title, category="裙", locale="zh-CN",
+                      attributes={"类型": "裙", "裙型": cut, "裙长": "连衣裙", "风格": "简约"})
+    text = _says(product, "zh-CN", [said], [])
+    assert text.count("裙") == 1, text

@@ -29,7 +29,7 @@ def test_a_list_said_apart_is_one_slot_and_a_chinese_list_is_replaced_whole():
 def test_relexicalize_is_the_inverse_joins_lists_per_language_and_starts_a_sentence_with_a_capital():
     assert slots.relexicalize(EN, "It comes in [colour] and lasts [battery].", "en-US") == \
         "It comes in black, sand and olive and lasts 30 h."
-    assert slots.relexicalize(EN, "[type] with [x0] drivers.", "en-US") == "Headphones with 40 mm drivers."
+    assert slots.relexicalize(EN, "[type] with [x0] drivers.", "en-US") == "Pair of headphones with 40 mm drivers."
     assert slots.relexicalize(ZH, "[brand][name]提供[colour]两种颜色，续航[battery]。", "zh-CN") == \
         "声悦S3 蓝牙耳机提供曜石黑和冰川白两种颜色，续航35小时。"
 
@@ -58,7 +58,7 @@ def test_what_the_title_says_and_no_attribute_does_gets_its_role_slot():
                       locale="en-US", brand="Roadster", attributes={"gender": "Women", "colour": "Navy Blue"})
     assert slots.values(product, "en-US") == {
         "[title]": product.title, "[name]": "Women Navy Blue Slim Fit Checked Jeans", "[brand]": "Roadster",
-        "[type]": "jeans", "[audience]": "women", "[colour]": "navy blue", "[pattern]": "checked",
+        "[type]": "pair of jeans", "[audience]": "women", "[colour]": "navy blue", "[pattern]": "checked",
         "[fit]": "slim fit"}
 
 
@@ -126,3 +126,14 @@ def test_a_misplaced_slot_costs_faithfulness_in_ranking():
                         issues=[[{"code": "slot_misplaced"}], []], similarity=[0.0, 0.0], duplicate=[False, False])
     assert scored[0].scores["faithfulness"] < scored[1].scores["faithfulness"]
     assert rank.best(scored).idx == 1
+
+
+def test_a_plural_type_is_a_pair_and_an_article_before_a_slot_fits_its_value():
+    watch = Product(product_id="m-2", title="Titan Women White Analogue Watch", category="Watches", locale="en-US",
+                    brand="Titan", attributes={"gender": "Women", "colour": "White"})
+    assert slots.relexicalize(watch, "It is a [type]. A [type] in [colour].", "en-US") == \
+        "It is an analogue watch. An analogue watch in white."
+    jeans = Product(product_id="m-3", title="Roadster Women Blue Skinny Fit Jeans", category="Jeans",
+                    locale="en-US", brand="Roadster", attributes={"gender": "Women", "colour": "Blue"})
+    assert slots.values(jeans, "en-US")["[type]"] == "pair of jeans"
+    assert slots.relexicalize(jeans, "This [type] has a [fit].", "en-US") == "This pair of jeans has a skinny fit."

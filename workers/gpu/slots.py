@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from schemas.events import Product
+from workers.text import english
 from workers.text.realise import say_value, type_noun
 from workers.text.roles import ProductFacts, has_cjk, inventory, lang_of, values_of
 
@@ -97,7 +98,11 @@ def product_type(product: Product, locale: str) -> str:
 def _type_of(facts: ProductFacts, lang: str) -> str:
     noun = type_noun(facts, lang)
     if lang == "en":
-        return "" if has_cjk(noun) else (noun if noun.isupper() else noun.lower())
+        if has_cjk(noun) or not noun:
+            return ""
+        noun = noun if noun.isupper() else noun.lower()
+        # "pair of jeans": a plural type is then the subject of "is", as a singular one is.
+        return f"pair of {noun}" if english.is_plural(noun.split()[-1]) else noun
     return noun if has_cjk(noun) else ""
 
 
@@ -116,7 +121,7 @@ def slots_of(product: Product, locale: str, known: Collection[str] | None = None
         out.append(Slot(BRAND, "", product.brand, forms=(product.brand,)))
     facts_of = inv.facts(product)
     if (noun := _type_of(facts_of, lang)) and TYPE in known:
-        out.append(Slot(TYPE, "", noun, forms=(noun,)))
+        out.append(Slot(TYPE, "", noun, forms=(noun, noun.removeprefix("pair of "))))
     taken: set[str] = set()
     extra = 0
     for key, raw in product.attributes.items():
@@ -230,11 +235,26 @@ def relexicalize(product: Product, text: str, locale: str, known: Collection[str
         sentence = match.group(0)
         if any(slot not in fill for slot in pattern.findall(sentence)):
             continue
+        if english:  # "a [type]" of an analogue watch is "an analogue watch"
+            sentence = _ARTICLE.sub(lambda m: _article_for(m, fill), sentence)
         filled = pattern.sub(lambda m: fill[m.group(0)], sentence)
         if english:
             filled = re.sub(r"^(\s*)([a-z])", lambda m: m.group(1) + m.group(2).upper(), filled)
         kept.append(filled)
     return "".join(kept).strip()
+
+
+_ARTICLE = re.compile(r"\b([Aa]n?) (\[[a-z_0-9]+\])")
+
+
+def _article_for(match: re.Match[str], fill: Mapping[str, str]) -> str:
+    value = fill.get(match.group(2))
+    if not value:
+        return match.group(0)
+    article = english.with_article(value).split(" ", 1)[0]
+    if match.group(1)[0].isupper():
+        article = article.capitalize()
+    return f"{article} {match.group(2)}"
 
 
 def misplaced(product: Product, text: str, locale: str | None = None,

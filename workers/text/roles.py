@@ -238,6 +238,10 @@ class Inventory:
                     and term.zh.endswith(generic[-1])):
                 value += generic[-1]  # 裙型 a字 of a 裙 is an A字裙; 马甲 stays 马甲
             out.type, out.type_text = term, _NOUN_FORMS.get(value, value)
+            dress = next((t for _, v, t in known if t.zh == "连衣裙" and v == "连衣裙"), None)
+            if dress is not None and term is not dress and value.endswith("裙") and "半身" not in value:
+                # 裙长 连衣裙 with 裙型 百褶: a pleated dress (百褶连衣裙), not a pleated skirt
+                out.type, out.type_text = dress, value.removesuffix("裙") + "连衣裙"
         if out.type is not None and out.type.zh == "半身裙" and any(
                 self.role_of_key(k) and self.role_of_key(k).name in ("sleeve", "neckline") for k in product.attributes):
             generic = next((v for k, v in typed if norm_key(k) in _GENERIC_TYPE_KEYS), "")  # a skirt has no sleeves
