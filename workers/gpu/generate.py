@@ -26,7 +26,6 @@ from transformers import (
     AutoTokenizer,
     LogitsProcessor,
     LogitsProcessorList,
-    NoBadWordsLogitsProcessor,
     RepetitionPenaltyLogitsProcessor,
 )
 
@@ -597,15 +596,23 @@ class SlotConstraint(LogitsProcessor):
         return scores
 
 
-class TypeNounBan(NoBadWordsLogitsProcessor):
+class TypeNounBan(LogitsProcessor):
     """No product-type noun ("kettle", "jacket", 电水壶, 连衣裙) written as words: the house model says its
     product's type through [type] only, so it cannot call a juicer cup a pair of headphones.
 
     The nouns are the role inventory's (every spelling that is not also a common word, workers/text/roles.py),
     banned as the tokenizer writes them alone and after a space; a one-character Chinese noun (裙, 裤) is left
     out, as it is also part of words that are no type (裙摆, 裤脚). Another segmentation of a noun can still
-    slip through: the fact gate, which reads the finished text, drops such a sentence.
+    slip through: the fact gate, which reads the finished text, drops such a sentence. What transformers'
+    NoBadWordsLogitsProcessor does, checking a row in full only when it ends where a noun's prefix ends
+    (measured here: matching all 1,900 spellings at every step made the house model's generation 40% slower).
     """
+
+    def __init__(self, sequences: Sequence[Sequence[int]]):
+        self.single = torch.tensor(sorted({s[0] for s in sequences if len(s) == 1}), dtype=torch.long)
+        self.multi = [tuple(s) for s in sequences if len(s) > 1]
+        # Each noun's last token before the one banned: a row is checked in full only when it ends in one.
+        self._ends = torch.tensor([s[-2] for s in self.multi], dtype=torch.long)
 
     @classmethod
     def for_tokenizer(cls, tokenizer: Any) -> TypeNounBan | None:
@@ -620,7 +627,24 @@ class TypeNounBan(NoBadWordsLogitsProcessor):
                 ids = tuple(tokenizer(spelling, add_special_tokens=False).input_ids)
                 if ids and tokenizer.decode(list(ids)).strip().lower() == form.lower():
                     sequences.add(ids)
-        return cls([list(s) for s in sorted(sequences)], eos_token_id=tokenizer.eos_token_id) if sequences else None
+        return cls(sorted(sequences)) if sequences else None
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        if self.single.device != scores.device:
+            self.single, self._ends = self.single.to(scores.device), self._ends.to(scores.device)
+        if self.single.numel():
+            scores.index_fill_(1, self.single, float("-inf"))
+        if not self.multi:
+            return scores
+        rows, which = (input_ids[:, -1:] == self._ends).nonzero(as_tuple=True)
+        if not rows.numel():
+            return scores
+        written = input_ids.tolist()
+        for row, i in zip(rows.tolist(), which.tolist()):
+            seq = self.multi[i]
+            if len(seq) - 1 <= len(written[row]) and tuple(written[row][1 - len(seq):]) == seq[:-1]:
+                scores[row, seq[-1]] = float("-inf")
+        return scores
 
 
 class RowSampler(LogitsProcessor):
