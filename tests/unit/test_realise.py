@@ -195,7 +195,9 @@ def test_realised_texts_of_real_records_pass_the_gate_whole() -> None:
     ("Priyaasi Navy Blue Beaded Jhumkas", {"gender": "Women", "colour": "Blue"},
      ["navy blue jhumkas", "They are beaded."], ["navy and blue", "Details include beaded"]),
     ("Zivame Lightly Padded Bra", {"gender": "Women", "colour": "Black"}, ["It is lightly padded."], []),
-    ("Roadster Men Solid Jacket", {"gender": "Men", "colour": "Black"}, ["a solid color"], ["colour"]),
+    ("Roadster Men Solid Jacket", {"gender": "Men", "colour": "Black"}, ["solid black jacket"],
+     ["colour", "a solid color"]),  # one colour: "solid" stands before it, not in a sentence of its own
+    ("HRX Men Solid Track Pants", {"gender": "Men"}, ["a solid color"], ["colour"]),
     ("Natilene Girls Red Solid Pleated A-Line Top", {"gender": "Girls", "colour": "Red"}, ["an A-line fit"],
      ["hem"]),  # a cut a title says without "fit"; a hem the title does not name is not invented
     ("Inc 5 Women Navy Blue Open Toe Flats", {"gender": "Women", "colour": "Navy Blue"}, ["open toes"], []),

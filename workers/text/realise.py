@@ -171,6 +171,7 @@ class _Writer:
     def __init__(self, inv: Inventory, facts: ProductFacts, seed: int, locale: str = "", *, own: bool = False) -> None:
         self.inv, self.facts, self.seed, self.locale, self.own = inv, facts, seed, locale.lower(), own
         self.omitted: list[str] = []
+        self.solid = False  # "solid" said before the colour in the first sentence
 
     def say(self, fact: Fact) -> str | None:
         return say_value(self.inv, fact, self.lang, own=self.own)
@@ -247,8 +248,9 @@ class _English(_Writer):
         adjs: list[str] = []  # "unisex" says only that anyone may buy it: nothing to say
         people = [a for a in audiences if a.lower() not in ("unisex", "unisex kids")] + (
             ["kids"] if any(a.lower() == "unisex kids" for a in audiences) else [])
+        self.solid = len(colours) == 1 and any(v in ("solid", "plain") for v in self.values("pattern"))
         if len(colours) == 1:
-            adjs.append(colours[0].lower())
+            adjs.append(("solid " if self.solid else "") + colours[0].lower())  # "this solid black T-shirt"
         described = " ".join(adjs + [_proper(self.facts.name), self.noun]).replace("  ", " ").strip()
         brand = self.facts.brand if self.facts.brand and not has_cjk(self.facts.brand) else None
         this = "these" if plural else "this"
@@ -332,7 +334,8 @@ class _English(_Writer):
             phrases.append(_a(f"{_join(wearing)} design"))
         for v in self.values("pattern"):
             if v in ("solid", "plain"):
-                phrases.append("a solid color" if self.american else "a solid colour")
+                if not self.solid:  # said in the first sentence, before the colour
+                    phrases.append("a solid color" if self.american else "a solid colour")
             elif v in ("self design", "self-design"):
                 phrases.append("a self-design pattern")
             elif re.search(r"(?:pattern|print|design)$", v):
@@ -519,6 +522,7 @@ def _sentence(text: str) -> str:
 
 _GARMENT_END = tuple("衣裙裤衫套服袍装褂")
 _ZH_VERB_LEAD = r"(?:采用|搭配|配以|加入|饰有|具备|配有|经|选用)"
+_ZH_PREDICATE = r"(?:选用|以|整体|融合|兼具|走|适合|专为|经|采用|配色为)"  # a clause "这款…" can be the subject of
 _ZH_STYLE = {"潮": "潮流", "ol": "OL", "h": "H型"}  # one-character or lower-case values said in full
 
 
@@ -528,12 +532,18 @@ class _Chinese(_Writer):
     def write(self) -> Realised:
         f = self.facts
         self.noun = type_noun(f, "zh") or "商品"
+        self.bare = ""  # the intro's "这款…" when it waits for a verb
         self.garment = any(c in self.noun for c in _GARMENT_END)
         groups = [self.intro() + self.look(), self.cut(), self.parts(), self.specs(),
                   self.suits(), self.sizes(), self.rest(), self.care()]
         groups = [g for g in groups if g]
         if len(groups) > 1 and len(groups[0]) == 1:  # a first sentence never stops after the noun
             groups[0:2] = [groups[0] + groups[1]]
+        first = groups[0]
+        if first[0] == self.bare and len(first) > 1 and re.match(_ZH_PREDICATE, first[1]):
+            first[0:2] = [first[0] + first[1]]  # 这款连衣裙选用网纱面料: the noun is the clause's subject
+        elif first[0] == self.bare:
+            first[0] = f"这是一款{first[0][2:]}"
         return Realised("".join(_zh_sentence(g) for g in groups), self.omitted)
 
     def intro(self) -> list[str]:
@@ -552,8 +562,10 @@ class _Chinese(_Writer):
                               f"这是{brand}的一款{described}"])
             if head.startswith(brand) and not people:  # "X推出的这款…" needs a predicate of its own
                 head = f"这款{described}来自{brand}"
-        else:
-            head = f"这是一款{described}"
+        else:  # "这款…" only as the subject of the next clause's verb (write() joins them, or says 这是一款)
+            head = self.bare = self.pick([f"这是一款{described}", f"这款{described}", f"本款{described}"], 4)
+            if head.startswith("这是"):
+                self.bare = ""
         clauses = [head]
         if people:
             clauses.append(self.pick([f"适合{'、'.join(people)}", f"专为{'、'.join(people)}设计"], 1))
@@ -580,9 +592,11 @@ class _Chinese(_Writer):
         styles = [_ZH_STYLE.get(v, v) for v in self.values("style")]
         tail = "" if styles and styles[-1].endswith("风") else "风格"  # 中国风, not 中国风风格
         if len(styles) == 1:
-            clauses.append(f"整体为{styles[0]}{tail}")
+            clauses.append(self.pick([f"整体为{styles[0]}{tail}", f"走{styles[0]}{tail}",
+                                      f"整体偏{styles[0]}{tail}"], 5))
         elif styles:
-            clauses.append(f"融合{'、'.join(styles)}{tail}")
+            joined = "、".join(styles[:-1]) + "与" + styles[-1]
+            clauses.append(self.pick([f"融合{joined}{tail}", f"兼具{joined}{tail}"], 5))
         wearing = self.values("wearing")
         if wearing:
             clauses.append(f"{'、'.join(wearing)}设计")
@@ -625,8 +639,11 @@ class _Chinese(_Writer):
         if lengths:
             clauses.append(f"{'、'.join(dict.fromkeys(lengths + design))}设计")  # 九分、高腰设计
         elif design:
-            said = "、".join(dict.fromkeys(design))
+            points = list(dict.fromkeys(design))
+            said = "、".join(points[:3] if len(points) > 4 else points)
             clauses.append(f"{said}设计" if not clauses else self.pick([f"加入{said}设计", f"配以{said}设计"], 3))
+            if len(points) > 4:  # a long list is two clauses, not one run-on list
+                clauses.append(f"细节上还有{'、'.join(points[3:])}")
         if adorned or pictured:
             clauses.append("饰有" + "、".join(adorned + ([f"{'、'.join(pictured)}图案"] if pictured else [])))
         hems: dict[str, list[str]] = {}
