@@ -198,6 +198,10 @@ def test_realised_texts_of_real_records_pass_the_gate_whole() -> None:
     ("Roadster Men Solid Jacket", {"gender": "Men", "colour": "Black"}, ["solid black jacket"],
      ["colour", "a solid color"]),  # one colour: "solid" stands before it, not in a sentence of its own
     ("HRX Men Solid Track Pants", {"gender": "Men"}, ["a solid color"], ["colour"]),
+    ("Organic Harvest Sulphate Free Face Wash 100g", {"gender": "Unisex"}, ["sulphate-free face wash"],
+     ["a free face wash"]),  # "free" alone reads as free of charge
+    ("Tokyo Talkies Women Yellow Floral Printed Peplum Top", {"gender": "Women", "colour": "Yellow"},
+     ["a floral print"], ["printed design", "floral pattern"]),  # one print, not two features
     ("Natilene Girls Red Solid Pleated A-Line Top", {"gender": "Girls", "colour": "Red"}, ["an A-line fit"],
      ["hem"]),  # a cut a title says without "fit"; a hem the title does not name is not invented
     ("Inc 5 Women Navy Blue Open Toe Flats", {"gender": "Women", "colour": "Navy Blue"}, ["open toes"], []),

@@ -332,7 +332,13 @@ class _English(_Writer):
         wearing = self.values("wearing")
         if wearing:
             phrases.append(_a(f"{_join(wearing)} design"))
-        for v in self.values("pattern"):
+        patterns = self.values("pattern")
+        motifs = [v for v in patterns if v not in ("solid", "plain", "printed", "print") and not re.search(
+            r"(?:pattern|print|design|ed)$", v) and not english.is_plural(v.split()[-1])]
+        if motifs and any(v in ("printed", "print") for v in patterns):  # "Floral Printed" is one floral print
+            patterns = [f"{v} print" if v == motifs[0] else v for v in patterns
+                        if v not in ("printed", "print")]
+        for v in patterns:
             if v in ("solid", "plain"):
                 if not self.solid:  # said in the first sentence, before the colour
                     phrases.append("a solid color" if self.american else "a solid colour")
