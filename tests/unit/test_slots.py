@@ -137,3 +137,13 @@ def test_a_plural_type_is_a_pair_and_an_article_before_a_slot_fits_its_value():
                     locale="en-US", brand="Roadster", attributes={"gender": "Women", "colour": "Blue"})
     assert slots.values(jeans, "en-US")["[type]"] == "pair of jeans"
     assert slots.relexicalize(jeans, "This [type] has a [fit].", "en-US") == "This pair of jeans has a skinny fit."
+
+
+def test_slots_are_kept_per_product_object_and_read_afresh_for_another():
+    first = slots.slots_of(EN, "en-US")
+    assert slots.slots_of(EN, "en-US") == first
+    changed = EN.model_copy(update={"attributes": {**EN.attributes, "colours": ["red"]}})
+    assert slots.values(changed, "en-US")["[colour]"] == "red"
+    assert slots.values(EN, "en-US")["[colour]"] == "black, sand and olive"
+    first.clear()  # a caller's list is its own
+    assert slots.slots_of(EN, "en-US")
