@@ -198,6 +198,8 @@ def test_realised_texts_of_real_records_pass_the_gate_whole() -> None:
     ("Roadster Men Solid Jacket", {"gender": "Men", "colour": "Black"}, ["solid black jacket"],
      ["colour", "a solid color"]),  # one colour: "solid" stands before it, not in a sentence of its own
     ("HRX Men Solid Track Pants", {"gender": "Men"}, ["a solid color"], ["colour"]),
+    ("GAP Mid Rise Favorite Jeggings", {"gender": "Women"}, ["jeggings", "a mid-rise waist"],
+     ["favorite", "Favorite"]),  # a line's name that is praise is left out
     ("Organic Harvest Sulphate Free Face Wash 100g", {"gender": "Unisex"}, ["sulphate-free face wash"],
      ["a free face wash"]),  # "free" alone reads as free of charge
     ("Tokyo Talkies Women Yellow Floral Printed Peplum Top", {"gender": "Women", "colour": "Yellow"},

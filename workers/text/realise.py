@@ -319,6 +319,7 @@ class _English(_Writer):
             phrases.append(_a(f"{v} cut") if v.endswith("less") else re.sub(r"sleeve$", "sleeves", v) if "sleeve" in v
                            else f"{v} sleeves")  # "Long Sleeve T-Shirt": long sleeves
         for v in self.values("waist"):
+            v = re.sub(r"\b(mid|high|low) rise\b", r"\1-rise", v, flags=re.I)  # "a mid-rise waist"
             phrases.append(_a(v if v.endswith("waist") else f"{v} waist"))
         for v in self.values("hem"):
             phrases.append(_a(v) if "hem" in v else f"{v} at the hem" if english.is_plural(v.split()[-1])

@@ -34,6 +34,10 @@ _UNITS = frozenset({"ml", "l", "g", "kg", "mg", "oz", "cm", "mm", "m", "inch", "
 _GARMENT_CUTS = frozenset({"a-line", "a line", "flared", "bodycon", "straight", "bootcut", "boot cut"})  # cuts a title says without "fit"
 _VAGUE = frozenset({"blend", "blended", "mix", "multi", "solid colour"})  # title words too vague to state alone
 _AMOUNT = r"\b(?:set|pack) of \d+\b|(?<![\w.])\d+(?:\.\d+)?\s?(?:ml|l|g|gm|kg)\b(?:\s+each\b)?"  # said as a pack or quantity
+# A line's name that is praise ("Favorite Jeggings", "Ultimate Tee", "Super Light Gel"): said in a sentence it is
+# the shop's claim, not a fact of the product.
+_PRAISE = frozenset({"favorite", "favourite", "perfect", "best", "ultimate", "iconic", "signature", "essential",
+                     "premium", "luxury", "luxurious", "super", "amazing", "awesome", "ideal", "classy"})
 _SELF_EVIDENT = frozenset({"colour", "material", "pattern", "style", "audience"})
 # Product-type nouns that are also common words ("set of 2", "on top", "suits you"): not used to spot a wrong type.
 AMBIGUOUS_TYPES = frozenset({
@@ -446,7 +450,7 @@ class Inventory:
             for i, (token, word) in enumerate(zip(tokens[:head], words[:head])):
                 sub_brand = (word == "by" and i < 2) or (sub_brand and not said(word)) or (
                     i + 1 < head and words[i + 1] == "by" and i < 2)  # "Wishful by W": a line of the brand
-                if sub_brand or re.search(r"\d", token) or not re.search(r"[^\W\d_]", token):
+                if sub_brand or re.search(r"\d", token) or not re.search(r"[^\W\d_]", token) or word in _PRAISE:
                     continue
                 adjacent = all(w in styles for w in words[i:head])  # "Sports Sandals": the style names the type
                 if adjacent and word in styles:
