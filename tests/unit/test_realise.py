@@ -84,7 +84,7 @@ def test_plural_products_take_plural_verbs_and_articles_agree() -> None:
 def test_every_chinese_role_is_said_with_its_own_words() -> None:
     text = realise(SKIRT, "zh-CN").text
     # 裙长 半身裙 beside 裙袖长 and 裙领型, as the real records have it: a skirt has no sleeves, so it is a 裙子
-    for said in ("白色裙子", "蕾丝", "面料", "显瘦版型", "简约", "复古", "碎花", "拉链", "抽褶", "高腰", "荷叶边下摆",
+    for said in ("白色短袖裙子", "蕾丝", "面料", "显瘦版型", "简约", "复古", "碎花", "拉链", "抽褶", "高腰", "荷叶边下摆",
                  "短袖", "V领", "单排扣", "S、M", "200克", "夏季", "手洗", "表面处理为哑光"):
         assert said in text, (said, text)
     assert "纯色" not in text  # the record's 纯色 beside its 碎花: a print is what is true of it
@@ -398,11 +398,14 @@ def test_finishes_colour_shades_and_known_values_read_naturally(title: str, attr
 
 
 @pytest.mark.parametrize(("content", "said", "never"), [
-    ("类型#裙*图案#环保*裙长#连衣裙", ["环保设计"], ["功能"]),  # a 图案 value is no function the product has
+    ("类型#裙*图案#环保*裙长#连衣裙", ["连衣裙"], ["功能", "环保"]),  # 图案 环保 is no function, nor a print
     ("类型#裙*颜色#纯色*图案#纯色*图案#线条*裙长#连衣裙", ["线条图案"], ["纯色"]),  # 纯色 twice, beside a print
     ("类型#裙*裙型#直筒裙*裙衣长#常规", ["常规裙长"], ["衣长"]),
     ("类型#裙*裙长#半身裙*裙领型#一字领*裙袖型#喇叭袖", ["这是一款裙子", "喇叭袖"], ["半身裙"]),  # a skirt has no sleeves
     ("类型#裙*裙下摆#开叉*裙长#连衣裙", ["开叉下摆"], ["下摆为"]),
+    ("类型#上衣*颜色#黑色*衣袖长#长袖*衣样式#衬衫", ["黑色长袖衬衫"], ["搭配长袖"]),  # a sleeve length names the shirt
+    ("类型#裤*版型#显瘦*裤腰型#高腰*裤款式#破洞", ["采用高腰显瘦版型"], ["加入高腰", "配以高腰"]),
+    ("类型#上衣*衣样式#衬衫*衣门襟#单排扣*衣门襟#双排扣*衣领型#翻领", ["翻领"], ["单排扣", "双排扣"]),  # both: neither
 ])
 def test_chinese_values_read_as_the_record_means_them(content: str, said: list[str], never: list[str]) -> None:
     from bench.quality import adgen_item

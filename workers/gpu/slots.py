@@ -203,7 +203,7 @@ def delexicalize(product: Product, text: str, locale: str, name: str | None = No
             text = _replace_list(text, raw, s.slot)
     # Longest first; of equal spans the type (a name that is only the type noun is said as the type).
     for needle, slot in sorted(spans, key=lambda s: (-len(s[0]), s[1] != TYPE)):
-        if len(needle) >= 2 or needle.isdigit() or (has_cjk(needle) and slot == TYPE):
+        if len(needle) >= 2 or needle.isdigit() or has_cjk(needle):  # 材质 棉 is one character
             text = _replace_outside_slots(text, needle, slot)
     return _REPEATED.sub(r"\1", text)
 

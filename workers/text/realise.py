@@ -528,6 +528,7 @@ def _sentence(text: str) -> str:
 
 
 _GARMENT_END = tuple("衣裙裤衫套服袍装褂")
+_ZH_SLEEVE_LENGTHS = frozenset({"长袖", "短袖", "七分袖", "五分袖", "中袖", "九分袖"})
 _ZH_VERB_LEAD = r"(?:采用|搭配|配以|加入|饰有|具备|配有|经|选用)"
 _ZH_PREDICATE = r"(?:选用|以|整体|融合|兼具|走|适合|专为|经|采用|配色为)"  # a clause "这款…" can be the subject of
 _ZH_STYLE = {"潮": "潮流", "ol": "OL", "h": "H型"}  # one-character or lower-case values said in full
@@ -540,6 +541,7 @@ class _Chinese(_Writer):
         f = self.facts
         self.noun = type_noun(f, "zh") or "商品"
         self.bare = ""  # the intro's "这款…" when it waits for a verb
+        self.sleeve_said = ""  # a sleeve length said before the noun
         self.garment = any(c in self.noun for c in _GARMENT_END)
         groups = [self.intro() + self.look(), self.cut(), self.parts(), self.specs(),
                   self.suits(), self.sizes(), self.rest(), self.care()]
@@ -560,6 +562,10 @@ class _Chinese(_Writer):
         people = [a for a in audiences if a != "男女同款"]
         if len(colours) == 1:
             adj += colours[0]
+        lengths = [v for v in self.values("sleeve") if v in _ZH_SLEEVE_LENGTHS]
+        if len(lengths) == 1 and self.garment:  # 黑色长袖衬衫, not 搭配长袖
+            adj += lengths[0]
+            self.sleeve_said = lengths[0]
         brand = self.facts.brand or ""
         if brand and not has_cjk(brand) and not re.fullmatch(r"[A-Za-z0-9&'. -]+", brand):
             brand = ""
@@ -613,10 +619,13 @@ class _Chinese(_Writer):
         """版型, 袖, one list of design points, the pattern, hem and features, each said once."""
         clauses = []
         fits = [_ZH_STYLE.get(v, v) for v in self.values("fit")]  # 版型 h is an H型 cut
+        waists = self.values("waist")
         if fits:
             joined = "、".join(fits)
-            clauses.append(f"采用{joined}" if joined.endswith(("版型", "剪裁")) else f"采用{joined}版型")
-        sleeves = self.values("sleeve")
+            waist = waists[0] if len(waists) == 1 and len(fits) == 1 and waists[0].endswith("腰") else ""
+            waists = [w for w in waists if w != waist]  # 高腰 with 显瘦: 采用高腰显瘦版型
+            clauses.append(f"采用{waist}{joined}" if joined.endswith(("版型", "剪裁")) else f"采用{waist}{joined}版型")
+        sleeves = [v for v in self.values("sleeve") if v != self.sleeve_said]
         plain = [v for v in sleeves if "袖" in v and not v.startswith("无")]
         if plain:
             clauses.append(f"搭配{'、'.join(plain)}")
@@ -629,13 +638,15 @@ class _Chinese(_Writer):
             else:
                 stem = "长" if v in ("长裙", "长裤") else "短" if v in ("短裙", "短裤") else re.sub(r"[款裤裙]$", "", v)
                 lengths.append(f"{stem}款" if stem.endswith(("长", "短")) else stem)  # 九分, 长款
-        design += self.values("waist")
+        design += waists
         design += self.values("closure")
         adorned, pictured = [], []
         for v in self.values("pattern"):
             if v == "纯色":
                 clauses.append("通体纯色")
-            elif v.endswith("色") or v in ("渐变", "创意", "环保"):
+            elif v == "环保":  # 图案 环保 says nothing of the print, and read as a claim
+                self.omitted.append(f"图案: {v}")
+            elif v.endswith("色") or v in ("渐变", "创意"):
                 design.append(v)
             elif v.endswith(("纹", "花", "点", "绣", "丝", "图案")):
                 adorned.append(v)

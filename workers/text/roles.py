@@ -501,6 +501,9 @@ _SOLID = frozenset({"纯色", "solid", "Solid", "plain"})
 _GENERIC_LENGTHS = frozenset({"长款", "长裤", "长裙", "短款", "短裤", "短裙", "常规", "long", "short", "regular"})
 
 
+_EXCLUSIVE = (("单排扣", "双排扣"), ("single-breasted", "double-breasted"))
+
+
 def _drop_contradictions(out: ProductFacts) -> None:
     """Values of one role that contradict or repeat each other, as records often list them: 对称 with 不对称 (neither
     is said), 浅色 with 深色, 黑色 and 白色 beside 黑白 (the pair says them), 长款 beside 九分 (the precise one)."""
@@ -519,6 +522,9 @@ def _drop_contradictions(out: ProductFacts) -> None:
                 drop |= {id(words[t]) for t in _TONES}
             for pair in (v for v in words if re.fullmatch(r"[\u4e00-\u9fff]{2}", v) and not v.endswith("色")):
                 drop |= {id(words[c + "色"]) for c in pair if c + "色" in words}
+        for pair in _EXCLUSIVE:  # a shirt is single- or double-breasted, not both
+            if all(v in words for v in pair):
+                drop |= {id(words[v]) for v in pair}
         if role == "length" and len(facts) > 1 and any(f.value.strip() not in _GENERIC_LENGTHS for f in facts):
             drop |= {id(f) for f in facts if f.value.strip().lower() in _GENERIC_LENGTHS}
     out.facts = [f for f in out.facts if id(f) not in drop]
