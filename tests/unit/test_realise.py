@@ -448,3 +448,14 @@ def test_a_dress_with_a_skirt_cut_is_a_dress_of_that_cut(title: str, cut: str, s
                       attributes={"类型": "裙", "裙型": cut, "裙长": "连衣裙", "风格": "简约"})
     text = _says(product, "zh-CN", [said], [])
     assert text.count("裙") == 1, text
+
+
+def test_every_bundled_sample_is_realised_whole_and_a_layered_jacket_holds_no_litres():
+    """The demo's products: '3L Rain Jacket' was said to hold 3 litres, and its 帽子 (hood) read as a hat."""
+    from bench.quality import sample_items
+
+    for item in sample_items(1000):
+        text = realise(item.product, item.locale).text
+        assert gate(text, item.product, item.locale).drops == [], (item.product.product_id, item.locale, text)
+        if "3L Rain Jacket" in item.product.title:
+            assert "volume" not in text and "净含量" not in text and "3 l" not in text, text

@@ -44,6 +44,7 @@ AMBIGUOUS_TYPES = frozenset({
     "set", "top", "kit", "cup", "ring", "belt", "watch", "suit", "flats", "heels", "pumps", "cover", "covers", "bin",
     "holder", "studs", "frame", "plant", "case", "tray", "pack", "runner", "slides", "shades", "bowl", "fit", "shell",
     "stand", "hub", "box", "lamp", "mat", "clutch", "bottle", "mug", "sleeve", "liners", "glasses", "cap", "衫", "衣",
+    "帽子",  # a garment's 帽子 is its hood
 })
 
 
@@ -355,7 +356,9 @@ class Inventory:
         amount = re.search(r"(?<![\w.])(\d+(?:\.\d+)?)\s?(ml|l|g|kg)\b", text)
         if amount and not cjk:
             role = "capacity" if amount.group(2) in ("ml", "l") else "weight"
-            if role not in have:
+            # "3L Rain Jacket" in sizes S to XXL: three layers, not three litres
+            worn = amount.group(2) == "l" and "size" in have
+            if role not in have and not worn:
                 out.facts.append(Fact(role, "volume" if role == "capacity" else "weight",
                                       f"{amount.group(1)} {amount.group(2)}", source="title"))
         type_words = norm(out.type_text)
