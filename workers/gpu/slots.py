@@ -139,13 +139,16 @@ def _slots_of(product: Product, locale: str, known: Collection[str] | None) -> l
     known = set(placeholders() if known is None else known)
     inv, lang = inventory(), lang_of(locale)
     own = lang_of(product.locale) == lang
-    out = [Slot(TITLE, "", product.title, forms=(product.title,)),
-           Slot(NAME, "", product_name(product), forms=(product_name(product),))]
+    facts_of = inv.facts(product)
+    noun = _type_of(facts_of, lang) if TYPE in known else ""
+    name = product_name(product)
+    out = [Slot(TITLE, "", product.title, forms=(product.title,))]
+    if name not in (product.title, noun):  # one slot per text, or a text could be read back two ways
+        out.append(Slot(NAME, "", name, forms=(name,)))
     if product.brand:
         out.append(Slot(BRAND, "", product.brand, forms=(product.brand,)))
-    facts_of = inv.facts(product)
-    if (noun := _type_of(facts_of, lang)) and TYPE in known:
-        out.append(Slot(TYPE, "", noun, forms=(noun, noun.removeprefix("pair of "))))
+    if noun:
+        out.append(Slot(TYPE, "", noun, forms=_spellings({noun, noun.removeprefix("pair of ")})))
     taken: set[str] = set()
     extra = 0
     for key, raw in product.attributes.items():
@@ -184,6 +187,7 @@ def _spellings(forms: set[str]) -> tuple[str, ...]:
     for form in forms:
         more.add(re.sub(r"(\d)\s+(?=[^\W\d_])", r"\1", form))
         more.add(re.sub(r"(\d)(?=[A-Za-z])", r"\1 ", form))
+        more.add(form[:1].upper() + form[1:])  # at the start of a sentence
     return tuple(sorted((f for f in more if f), key=len, reverse=True))
 
 
@@ -204,7 +208,7 @@ def delexicalize(product: Product, text: str, locale: str, name: str | None = No
     # Longest first; of equal spans the type (a name that is only the type noun is said as the type).
     for needle, slot in sorted(spans, key=lambda s: (-len(s[0]), s[1] != TYPE)):
         if len(needle) >= 2 or needle.isdigit() or has_cjk(needle):  # 材质 棉 is one character
-            text = _replace_outside_slots(text, needle, slot)
+            text = _replace_outside_slots(text, needle, slot, whole_words=slot not in (TITLE, NAME, BRAND))
     return _REPEATED.sub(r"\1", text)
 
 
@@ -228,11 +232,13 @@ def _replace_list(text: str, items: list[str], slot: str) -> str:
     return text[:start] + slot + text[end:]
 
 
-def _replace_outside_slots(text: str, needle: str, slot: str) -> str:
+def _replace_outside_slots(text: str, needle: str, slot: str, *, whole_words: bool = True) -> str:
+    """whole_words: only where the value stands as words; a name is replaced anywhere ("[brand][name]" is written
+    as one run of letters, "NordvikAria")."""
     pattern = _pattern(placeholders())
     parts = pattern.split(text)
     found = pattern.findall(text)
-    parts = [_replace_word(p, needle, slot) for p in parts]
+    parts = [_replace_word(p, needle, slot) if whole_words else p.replace(needle, slot) for p in parts]
     out = parts[0]
     for s, p in zip(found, parts[1:]):
         out += s + p
