@@ -1670,7 +1670,7 @@ def _one_type(text: str, noun: str, names: _Names, values: Sequence[Value]) -> s
     for start, end, form, _term in inventory().type_index.find(text):
         if form == noun or (has_cjk(form) and len(form) < 2) or any(a < end and start < b for a, b in kept):
             continue
-        if start < last or noun.endswith(text[start:end]) and text[max(0, start - len(noun) + end - start):end] == noun:
+        if start < last or text[max(0, end - len(noun)):end] == noun:
             continue  # inside the type itself (衣 of 上衣, dress of midi dress)
         out.append(text[last:start] + noun)
         last = end
