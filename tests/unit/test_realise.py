@@ -389,6 +389,7 @@ def test_chinese_silhouettes_prints_and_hems_are_said_without_contradiction() ->
      ["a satin finish"], ["made of satin", "satin kurta"]),  # a finish is how it looks, not what it is made of
     ("W Women Dusty Pink Mukaish Work Dupatta", {"colour": "Pink"}, ["dusty pink"], ["pink dusty"]),
     ("SHISEIDO ModernMatte Powder Lipstick", {"texture": "Matte"}, ["a matte texture"], ["Matte texture"]),
+    ("Veni Vidi Vici Women Coral Red Solid Fitted Top", {"colour": "Red"}, ["a fitted cut"], ["fitted fit"]),
 ])
 def test_finishes_colour_shades_and_known_values_read_naturally(title: str, attributes: dict, said: list[str],
                                                                 never: list[str]) -> None:
