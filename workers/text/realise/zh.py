@@ -8,161 +8,341 @@ from collections.abc import Sequence
 from workers.text.realise.writer import SPECS, YES, Realised, Writer, type_noun, within
 from workers.text.roles import has_cjk
 
-_GARMENT_END = tuple("衣裙裤衫套服袍装褂")
+_GARMENT_END = tuple("衣裙裤衫套服袍装褂恤")
+_GARMENT_NOUNS = ("夹克", "马甲", "背心", "西装", "文胸", "打底", "裙子", "裤子")
 _ZH_SLEEVE_LENGTHS = frozenset({"长袖", "短袖", "七分袖", "五分袖", "中袖", "九分袖"})
-_ZH_VERB_LEAD = r"(?:采用|搭配|配以|加入|饰有|具备|配有|经|选用)"
-_ZH_PREDICATE = r"(?:选用|以|整体|融合|兼具|走|适合|专为|经|采用|配色为)"  # a clause "这款…" can be the subject of
 _ZH_STYLE = {"潮": "潮流", "ol": "OL", "h": "H型"}  # one-character or lower-case values said in full
+# Styles said as what the product is (风格复古又知性); the rest are labels one wears (走街头风).
+_STYLE_ADJ = frozenset({"性感", "清新", "简约", "知性", "淑女", "高贵", "青春", "复古", "潮流", "文艺", "甜美", "优雅",
+                        "可爱", "帅气", "气质", "名媛", "清纯", "自然", "少女", "随性", "休闲", "时尚", "百搭", "大气",
+                        "典雅", "精致", "端庄", "浪漫", "中性", "宽松", "潮"})
+_LENGTH_STEMS = ("超短", "中长", "超长", "及膝", "及踝", "九分", "八分", "七分", "五分", "三分", "长", "短", "中")
+# What a detail is: a part it has (配有口袋), an ornament (饰有钉珠), else a design (带有拼接设计).
+_PARTS = frozenset({"口袋", "纽扣", "拉链", "抽绳", "腰带", "帽子", "肩带", "内衬", "扣子", "松紧带"})
+_ORNAMENTS = frozenset({"钉珠", "亮片", "流苏", "铆钉", "蝴蝶结", "珍珠", "刺绣", "贴布", "徽章", "花边", "木耳边",
+                        "荷叶边", "蕾丝", "毛球", "串珠", "水钻"})
+_MOTIFS = ("纹", "花", "点", "格", "格子", "印花", "迷彩", "刺绣", "卡通", "扎染")  # said before the noun: 条纹衬衫
+_ABSTRACT = frozenset({"线条", "创意", "几何", "文字", "人物", "手绘", "风景", "图案", "植物", "动物", "字母"})
+_GENERIC = frozenset({"裤子", "裙子", "裤", "裙"})  # a noun a length or a fabric makes more specific
+_SAID_AS_DESIGN = frozenset({"撞色", "拼色", "渐变", "拼接"})
+
+
+def _measure(noun: str, garment: bool) -> str:
+    """The measure word of 这…: 这条裙子, 这件衬衫, 这双鞋, else 这款."""
+    if noun.endswith(("裙", "裤", "裙子", "裤子")) or noun in ("围巾", "项链", "腰带"):
+        return "条"
+    if noun.endswith(("鞋", "靴", "袜", "手套")):
+        return "双"
+    if noun.endswith(("套装", "件套")):
+        return "套"
+    return "件" if garment else "款"
+
+
+def _and(items: Sequence[str]) -> str:
+    """'口袋和纽扣', '拼接、破洞和抽绳'."""
+    items = list(dict.fromkeys(i for i in items if i))
+    return items[0] if len(items) == 1 else "、".join(items[:-1]) + "和" + items[-1] if items else ""
 
 
 class Chinese(Writer):
+    """Ad copy as a shop's editor writes it: what it is as one noun phrase (这条高腰黑色阔腿裤), then how it is cut,
+    its details by where they are, and its style; each value said as what it is, and no verb said twice."""
+
     lang = "zh"
 
     def write(self) -> Realised:
-        f = self.facts
-        self.noun = type_noun(f, "zh") or "商品"
-        self.bare = ""  # the intro's "这款…" when it waits for a verb
-        self.sleeve_said = ""  # a sleeve length said before the noun
-        self.garment = any(c in self.noun for c in _GARMENT_END)
-        groups = [self.intro() + self.look(), self.cut(), self.parts(), self.specs(),
-                  self.suits(), self.sizes(), self.rest(), self.care()]
-        groups = [g for g in groups if g]
+        self.noun = type_noun(self.facts, "zh") or "商品"
+        self.garment = (self.noun.endswith(_GARMENT_END) or self.noun.endswith(_GARMENT_NOUNS)) and \
+            not self.noun.endswith("件套")  # 四件套 is bedding
+        self.used: set[str] = set()  # verbs said once already
+        style = self.style()
+        self.has_style = bool(style)
+        self.bare = False  # the first sentence is the noun phrase alone
+        head, body, details = self.intro()
+        groups: list[list[str]] = []
+        first = [head, *body]
+        if len(details) >= 2 and len(first) >= 3:
+            groups = [first, ["细节上" + details[0], *details[1:]] if details[0][:1] not in "这本" else details]
+        else:
+            groups = [first + details]
+        if style and groups[-1] == [head] and self.bare:
+            groups[-1] = [head + style]  # 这条蓝色连衣裙风格复古又知性
+        elif style:
+            groups[-1].append(style)
+        rest = [self.parts(), self.specs(), self.suits(), self.sizes(), self.rest(), self.care()]
+        groups += [g for g in rest if g]
         if len(groups) > 1 and len(groups[0]) == 1:  # a first sentence never stops after the noun
             groups[0:2] = [groups[0] + groups[1]]
-        first = groups[0]
-        if first[0] == self.bare and len(first) > 1 and re.match(_ZH_PREDICATE, first[1]):
-            first[0:2] = [first[0] + first[1]]  # 这款连衣裙选用网纱面料: the noun is the clause's subject
-        elif first[0] == self.bare:
-            first[0] = f"这是一款{first[0][2:]}"
+        for i in range(len(groups) - 1, 0, -1):  # "带内衬。" is no sentence of its own: it joins the one before
+            if len(groups[i]) == 1 and len(groups[i][0]) <= 6:
+                groups[i - 1] = groups[i - 1] + groups.pop(i)
         return Realised("".join(_zh_sentence(g) for g in groups), self.omitted)
 
-    def intro(self) -> list[str]:
-        colours = self.values("colour")
+    def verb(self, options: Sequence[str], salt: int = 0) -> str:
+        """One of `options` (each "verb…") whose verb is not yet said, chosen by the product."""
+        n = len(options)
+        start = (self.seed >> (salt * 3)) % n
+        for i in range(n):
+            choice = options[(start + i) % n]
+            verb = "点缀" if choice.endswith("点缀") else choice[:2]
+            if verb not in self.used:
+                self.used.add(verb)
+                return choice
+        return options[start]
+
+    # ---- what it is ---------------------------------------------------------------------
+
+    def intro(self) -> tuple[str, list[str], list[str]]:
+        """The noun phrase with its brand, the clauses of cut and fabric, and the clauses of its details."""
         audiences = self.values("audience")
-        adj = "".join(a for a in audiences if a == "男女同款")
-        people = [a for a in audiences if a != "男女同款"]
-        if len(colours) == 1:
-            adj += colours[0]
-        lengths = [v for v in self.values("sleeve") if v in _ZH_SLEEVE_LENGTHS]
-        if len(lengths) == 1 and self.garment:  # 黑色长袖衬衫, not 搭配长袖
-            adj += lengths[0]
-            self.sleeve_said = lengths[0]
+        worn = [a for a in audiences if a == "男女同款" or a.endswith("款")]  # 男款跑鞋: who it is cut for
+        people = [a for a in audiences if a not in worn]
+        mods, body = self.modifiers()
+        described = "".join(worn[:1] + mods) + self.noun
+        m = _measure(self.noun, self.garment)
         brand = self.facts.brand or ""
         if brand and not has_cjk(brand) and not re.fullmatch(r"[A-Za-z0-9&'. -]+", brand):
             brand = ""
-        described = f"{adj}{self.noun}"
-        if brand:
-            head = self.pick([f"这款{described}来自{brand}", f"{brand}推出的这款{described}",
-                              f"这是{brand}的一款{described}"])
-            if head.startswith(brand) and not people:  # "X推出的这款…" needs a predicate of its own
-                head = f"这款{described}来自{brand}"
-        else:  # "这款…" only as the subject of the next clause's verb (write() joins them, or says 这是一款)
-            head = self.bare = self.pick([f"这是一款{described}", f"这款{described}", f"本款{described}"], 4)
-            if head.startswith("这是"):
-                self.bare = ""
-        clauses = [head]
         if people:
-            clauses.append(self.pick([f"适合{'、'.join(people)}", f"专为{'、'.join(people)}设计"], 1))
-        if len(colours) > 1:
-            clauses.append(f"配色为{'、'.join(colours)}")
-        return clauses
+            body.insert(0, self.pick([f"适合{'、'.join(people)}", f"专为{'、'.join(people)}设计"], 1))
+        body += self.cut()
+        details = self.details()
+        if brand:
+            head = self.pick([f"这{m}{described}来自{brand}", f"来自{brand}的这{m}{described}"])
+            if head.startswith("来自") and body:
+                head, body = head + body[0], body[1:]
+            elif head.startswith("来自"):
+                head = f"这{m}{described}来自{brand}"
+        else:
+            head = f"这{m}{described}"
+            if body:
+                head, body = head + body[0], body[1:]
+            elif details:
+                head, details = head + details[0], details[1:]
+            elif self.has_style:
+                self.bare = True
+            else:
+                head = f"这是一{m}{described}"
+        return head, body, details
 
-    def look(self) -> list[str]:
-        clauses = []
+    def modifiers(self) -> tuple[list[str], list[str]]:
+        """What goes before the noun (length, colour, print, fabric, sleeve, waist), at most three, and the
+        clauses of what did not fit there; the noun itself may take a length (裤子 + 九分裤 -> 九分裤)."""
+        body: list[str] = []
+        length = ""
+        self.lengths_left: list[str] = []
+        for v in self.values("length"):
+            stem = re.sub(r"[款裤裙]$", "", v)
+            if v == "常规" or stem not in _LENGTH_STEMS or length:
+                self.lengths_left.append(v)
+            elif self.noun in _GENERIC and v.endswith(("裤", "裙")):
+                self.noun = v  # 裤子 of 九分裤 is a 九分裤
+            elif stem in ("长", "短") and self.noun.endswith(("裤", "裙")) and self.noun != "连衣裙":
+                self.noun = self.noun[:-1] + stem + self.noun[-1]  # 直筒长裤, 百褶短裙
+            else:
+                length = stem + "款" if stem in ("长", "短", "中长", "超长", "超短") else stem
+        colours = self.values("colour")
+        colour = colours[0] if len(colours) == 1 else ""
+        if len(colours) > 1:
+            body.append(f"颜色为{_and(colours).replace('和', '与')}")
+        patterns = [v for v in self.values("pattern") if v != "环保"]
+        if "环保" in [f.value for f in self.facts.by_role("pattern")]:
+            self.omitted.append("图案: 环保")  # says nothing of the print, and reads as a claim
+        self.solid = "纯色" in patterns
+        motifs = [v for v in patterns if v != "纯色" and v not in _ABSTRACT and v not in _SAID_AS_DESIGN
+                  and (v.endswith(_MOTIFS) or v in _MOTIFS)]
+        others = [m for m in motifs if m != "印花"]
+        if "印花" in motifs and len(others) == 1 and not others[0].endswith(("纹", "格", "点", "花")):
+            motifs = [others[0] + "印花"]  # 卡通 and 印花: one 卡通印花 (条纹 and 印花 are two)
+        self.patterns_left = [v for v in patterns if v not in motifs and v != "纯色" and v + "印花" not in motifs
+                              and not (v == "印花" and any(m.endswith("印花") for m in motifs))]
+        if self.solid and motifs:
+            self.solid = False  # a print beside 纯色: the print is what it has
+        motifs = [m for m in motifs if m not in colour]  # 颜色 蓝色碎花 says its 碎花
+        motif = motifs[0] if len(motifs) == 1 else ""
+        if len(motifs) > 1:
+            self.patterns_left = motifs + self.patterns_left
+        if self.noun in _GENERIC and any(m.startswith("牛仔") for m in self.values("material")):
+            self.noun = "牛仔" + self.noun[0]  # 裤子 of 牛仔布 is a 牛仔裤
+        fabric, self.fabric_clause = self.fabric()
+        sleeves = [v for v in self.values("sleeve") if v in _ZH_SLEEVE_LENGTHS]
+        sleeve = sleeves[0] if len(sleeves) == 1 and self.garment else ""
+        self.sleeve_said = sleeve
+        waists = self.values("waist")
+        waist = waists[0] if len(waists) == 1 and waists[0] in ("高腰", "中腰", "低腰") else ""
+        self.waist_said = waist
+        if waist and self.noun in _GENERIC:
+            self.noun, waist = waist + self.noun[0], ""  # 裤子 of 高腰 is a 高腰裤
+        hooded = "连帽" if "连帽" in self.values("detail") and self.noun.endswith(("卫衣", "外套", "衫", "夹克")) else ""
+        mods = [length, colour or ("纯色" if self.solid else ""), motif, fabric, sleeve, waist, hooded]
+        if self.solid and not colour:
+            self.solid = False  # said before the noun
+        while sum(1 for x in mods if x) > 3:  # a long stack reads as a list: the print, then the fabric, go after
+            if motif and mods[2]:
+                mods[2] = ""
+                self.patterns_left.insert(0, motif)
+            elif fabric and mods[3]:
+                mods[3] = ""
+                self.fabric_clause = self.fabric_clause or f"选用{fabric}面料"
+            else:
+                break
+        self.hooded = bool(hooded)
+        if self.fabric_clause:
+            body.append(self.fabric_clause)
+        return [x for x in mods if x], body
+
+    def fabric(self) -> tuple[str, str]:
+        """(the fabric as a modifier, or the clause that says it): 针织开衫, 选用天丝混纺面料."""
         materials = self.values("material")
-        washed = "水洗" in materials + self.values("detail")  # a finish, said as one (材质 水洗 is no fabric)
+        self.washed = "水洗" in materials + self.values("detail")  # a finish (材质 水洗 is no fabric)
         materials = [m for m in materials if m != "水洗"]
         if "混纺" in materials and len(materials) > 1:  # 棉、羊毛、混纺 is one fabric: 棉、羊毛混纺
             materials = ["、".join(m for m in materials if m != "混纺") + "混纺"]
-        if materials:
-            word = "面料" if self.garment or any(f.key in ("面料", "fabric") for f in self.facts.by_role("material")) \
-                else "材质"
-            joined = "、".join(materials)
-            tail = "" if joined.endswith(("料", "材质", "布")) else word
-            clauses.append(self.pick([f"选用{joined}{tail}", f"以{joined}为{word}" if not tail == "" else
-                                      f"选用{joined}"], 2))
-        if washed:
-            clauses.append("经水洗处理")
-        styles = [_ZH_STYLE.get(v, v) for v in self.values("style")]
-        tail = "" if styles and styles[-1].endswith("风") else "风格"  # 中国风, not 中国风风格
-        if len(styles) == 1:
-            clauses.append(self.pick([f"整体为{styles[0]}{tail}", f"走{styles[0]}{tail}",
-                                      f"整体偏{styles[0]}{tail}"], 5))
-        elif styles:
-            joined = "、".join(styles[:-1]) + "与" + styles[-1]
-            clauses.append(self.pick([f"融合{joined}{tail}", f"兼具{joined}{tail}"], 5))
-        wearing = self.values("wearing")
-        if wearing:
-            clauses.append(f"{'、'.join(wearing)}设计")
-        return clauses
+        washed = "水洗" if self.washed and self.garment else ""
+        if not materials:
+            return washed, "" if washed or not self.washed else "经水洗处理"
+        stems = [re.sub(r"(?<=.)(?:布|面料)$", "", m) for m in materials]
+        if all(s in self.noun for s in stems):
+            return washed, ""  # 牛仔裤 of 牛仔布: the noun says it
+        if len(materials) == 1 and self.garment and len(stems[0]) <= 3 and "、" not in stems[0]:
+            return washed + stems[0] + ("质" if len(stems[0]) == 1 else ""), ""  # 针织开衫, 棉质衬衫
+        joined = "、".join(materials)
+        word = "面料" if self.garment or any(f.key in ("面料", "fabric") for f in self.facts.by_role("material")) \
+            else "材质"
+        tail = "" if joined.endswith(("料", "材质", "布")) else word
+        return washed, self.verb([f"选用{joined}{tail}", f"采用{joined}{tail}"] if tail else [f"选用{joined}"], 2)
+
+    # ---- how it is cut, and its details --------------------------------------------------
 
     def cut(self) -> list[str]:
-        """版型, 袖, one list of design points, the pattern, hem and features, each said once."""
         clauses = []
         fits = [_ZH_STYLE.get(v, v) for v in self.values("fit")]  # 版型 h is an H型 cut
-        waists = self.values("waist")
-        if fits:
-            joined = "、".join(fits)
-            waist = waists[0] if len(waists) == 1 and len(fits) == 1 and waists[0].endswith("腰") else ""
-            waists = [w for w in waists if w != waist]  # 高腰 with 显瘦: 采用高腰显瘦版型
-            clauses.append(f"采用{waist}{joined}" if joined.endswith(("版型", "剪裁")) else f"采用{waist}{joined}版型")
-        sleeves = [v for v in self.values("sleeve") if v != self.sleeve_said]
-        plain = [v for v in sleeves if "袖" in v and not v.startswith("无")]
+        slimming = "显瘦" in fits
+        fits = [v for v in fits if v != "显瘦"]
+        cuts = [v for v in fits if v.endswith(("剪裁", "版型", "廓形"))]
+        shapes = [v for v in fits if v not in cuts and re.fullmatch(r"[A-Z]字?型?|[A-Z]字", v)]
+        plain = [v for v in fits if v not in cuts and v not in shapes]
+        shapes = [re.sub(r"字型$", "字", s) for s in shapes]
+        shapes = [s for s in shapes if s.removesuffix("型") not in self.noun]  # A字连衣裙 says its A字
+        if shapes:  # 采用宽松H型版型, 采用A字版型
+            clauses.append(self.verb([f"采用{''.join(plain[:1])}{'、'.join(shapes)}版型",
+                                      f"选用{''.join(plain[:1])}{'、'.join(shapes)}版型"], 5))
+            plain = plain[1:]
         if plain:
-            clauses.append(f"搭配{'、'.join(plain)}")
-        design = [v for v in sleeves if v not in plain]  # 无袖, 收口: design points, not sleeves to wear
-        design += self.values("neckline")
-        lengths = []  # a length is a cut, not a design point one adds ("加入长款设计"): it leads the design list
-        for v in self.values("length"):
+            clauses.insert(0, f"版型{'又'.join(plain)}" if len(plain) <= 2 else f"版型{'、'.join(plain)}")
+        if cuts:
+            clauses.append(self.verb([f"采用{'与'.join(cuts)}", f"选用{'与'.join(cuts)}"], 5))
+        if slimming:
+            clauses.append("上身显瘦")
+        necks = self.values("neckline")
+        sleeves = [v for v in self.values("sleeve") if v != self.sleeve_said]
+        plain_sleeves = [v for v in sleeves if "袖" in v and not v.startswith("无")]
+        self.sleeve_points = [v for v in sleeves if v not in plain_sleeves]  # 无袖, 收口: design points
+        if necks:
+            clauses.append(f"领口为{'与'.join(necks)}" if all(n.endswith("领") for n in necks) else
+                           f"{'、'.join(necks)}设计")
+        if plain_sleeves:
+            clauses.append(self.verb([f"搭配{'、'.join(plain_sleeves)}", f"配上{'、'.join(plain_sleeves)}"], 6))
+        for v in self.lengths_left:
             if v == "常规":
                 clauses.append("常规裤长" if "裤" in self.noun else "常规裙长" if "裙" in self.noun else "常规衣长")
             else:
-                stem = "长" if v in ("长裙", "长裤") else "短" if v in ("短裙", "短裤") else re.sub(r"[款裤裙]$", "", v)
-                lengths.append(f"{stem}款" if stem.endswith(("长", "短")) else stem)  # 九分, 长款
-        design += waists
-        design += self.values("closure")
-        adorned, pictured = [], []
-        for v in self.values("pattern"):
-            if v == "纯色":
-                clauses.append("通体纯色")
-            elif v == "环保":  # 图案 环保 says nothing of the print, and read as a claim
-                self.omitted.append(f"图案: {v}")
-            elif v.endswith("色") or v in ("渐变", "创意"):
-                design.append(v)
-            elif v.endswith(("纹", "花", "点", "绣", "丝", "图案")):
-                adorned.append(v)
+                self.sleeve_points.insert(0, v)
+        waists = [v for v in self.values("waist") if v != self.waist_said]
+        for v in waists:
+            if v.endswith("腰") and v != "收腰":
+                clauses.append(f"腰间为{v}")
             else:
-                pictured.append(v)
-        design += [v for v in self.values("detail") if v != "水洗"]  # said with the fabric
-        design = [v for v in design if not any(v in f for f in fits)]  # 裙型 a字 beside 版型 A字: said once
-        if lengths:
-            clauses.append(f"{'、'.join(dict.fromkeys(lengths + design))}设计")  # 九分、高腰设计
-        elif design:
-            points = list(dict.fromkeys(design))
-            said = "、".join(points[:3] if len(points) > 4 else points)
-            clauses.append(f"{said}设计" if not clauses else self.pick([f"加入{said}设计", f"配以{said}设计"], 3))
-            if len(points) > 4:  # a long list is two clauses, not one run-on list
-                clauses.append(f"细节上还有{'、'.join(points[3:])}")
-        if adorned or pictured:
-            clauses.append("饰有" + "、".join(adorned + ([f"{'、'.join(pictured)}图案"] if pictured else [])))
+                self.sleeve_points.append(v)  # 收腰: a design point
+        return clauses
+
+    def details(self) -> list[str]:
+        """Closure, parts, ornaments and designs, the hem by where it is, the prints that are no motif."""
+        clauses = []
+        points = list(self.sleeve_points)
+        closures = self.values("closure")
+        for v in closures:
+            if v in _PARTS:
+                points.append(v)
+            elif v.endswith("扣"):
+                clauses.append(self.verb([f"采用{v}门襟", f"搭配{v}门襟"], 11))
+            else:
+                points.append(v)
+        points += [v for v in self.values("detail") if v != "水洗" and not (v == "连帽" and self.hooded)]
+        fits = self.values("fit")
+        points = [v for v in dict.fromkeys(points) if not any(v in f for f in fits)]
+        parts = [v for v in points if v in _PARTS]
+        ornaments = [v for v in points if v in _ORNAMENTS]
+        designs = [v for v in points if v not in parts and v not in ornaments]
+        designs += [v for v in self.patterns_left if v in _SAID_AS_DESIGN]
+        pictures = [v for v in self.patterns_left if v not in _SAID_AS_DESIGN]
+        if designs:
+            clauses.append(self.verb([f"带有{_and(designs)}设计", f"采用{_and(designs)}设计"], 3)
+                           if len(designs) <= 3 else f"{'、'.join(designs[:3])}设计，另有{_and(designs[3:])}")
+        if parts:
+            clauses.append(self.verb([f"配有{_and(parts)}", f"设有{_and(parts)}"], 4))
+        if ornaments:
+            clauses.append(self.verb([f"饰有{_and(ornaments)}", f"缀有{_and(ornaments)}",
+                                      f"以{_and(ornaments)}点缀"], 7))
+        if self.solid:
+            clauses.append("通体纯色")
+        if pictures:
+            motifs = [v for v in pictures if v not in _ABSTRACT]
+            abstract = [v for v in pictures if v in _ABSTRACT]
+            said = _and(motifs + ([f"{'、'.join(abstract)}图案"] if abstract else []))
+            if abstract and not motifs:
+                said = f"{'、'.join(abstract)}图案"
+            clauses.append(self.verb([f"以{said}点缀", f"饰以{said}", f"印有{said}"] if "印花" not in said
+                                     else [f"以{said}点缀", f"饰以{said}"], 8))
         hems: dict[str, list[str]] = {}
         for f in self.facts.by_role("hem"):
             v = self.say(f)
             if v and not within(v, self.noun):
-                where = "裤口" if "裤" in f.key else "下摆"
-                hems.setdefault(where, []).append(v[:-1] if where == "裤口" and v.endswith("裤") else v)
-        clauses += [f"{'、'.join(vs)}{where}" for where, vs in hems.items()]
+                where = "裤脚" if "裤" in f.key or "裤" in self.noun else "裙摆" if "裙" in self.noun else "下摆"
+                hems.setdefault(where, []).append(v[:-1] if where == "裤脚" and v.endswith("裤") else v)
+        for where, vs in hems.items():
+            if vs == ["小脚"]:
+                clauses.append("裤脚收为小脚")
+            elif vs == ["开叉"]:
+                clauses.append(f"{where}开叉")
+            elif len(vs) == 1:
+                clauses.append(f"{where}为{vs[0]}设计" if not vs[0].endswith(("边", "褶", "叉", "摆")) else
+                               self.pick([f"{where}为{vs[0]}", f"{where}带有{vs[0]}"], 9))
+            else:
+                clauses.append(f"{where}带有{_and(vs)}")
         features = self.values("feature")
         if features:
             clauses.append(f"具备{'、'.join(features)}功能" if not features[-1].endswith(("功能", "屏", "灯"))
                            else f"配有{'、'.join(features)}")
         clauses += self.values("assembly")
-        if clauses and not any(re.match(_ZH_VERB_LEAD, c) for c in clauses):  # a sentence of its own needs its verb
-            if "通体纯色" in clauses:
-                clauses[clauses.index("通体纯色")] = "采用纯色设计"
-            elif clauses[0].endswith("设计"):
-                clauses[0] = "采用" + clauses[0]
         return clauses
+
+    def style(self) -> str:
+        """风格复古又知性, 走街头风, 风格上融合街头与休闲，又兼具简约和青春."""
+        styles = [_ZH_STYLE.get(v, v) for v in self.values("style")]
+        styles = [v for v in styles if v]
+        wearing = self.values("wearing")
+        if not styles:
+            return f"{'、'.join(wearing)}设计" if wearing else ""
+        adjs = [v for v in styles if v in _STYLE_ADJ]
+        labels = [v if v.endswith("风") else v + "风" for v in styles if v not in _STYLE_ADJ]
+        out = []
+        if adjs:
+            said = adjs[0] if len(adjs) == 1 else "、".join(adjs[:-1]) + "又" + adjs[-1]
+            if len(adjs) == 1:  # 风格性感 is no sentence: 风格偏性感, 走性感路线
+                out.append(self.pick([f"风格偏{said}", f"整体风格偏{said}"] + ([] if labels else [f"走{said}路线"]), 5))
+            else:
+                out.append(self.pick([f"风格{said}", f"整体风格{said}"], 5) if len(adjs) < 4 else
+                           f"风格上兼具{_and(adjs)}")
+        if labels:
+            stems = [v.removesuffix("风") for v in labels]
+            if len(stems) == 2 and all(len(x) <= 2 for x in stems):
+                out.append(f"走{''.join(stems)}风")  # 街头运动风
+            else:
+                out.append(f"走{'、'.join(stems)}风" if len(stems) > 1 else f"走{labels[0]}")
+        if wearing:
+            out.append(f"{'、'.join(wearing)}设计")
+        return "，".join(out)
 
     def parts(self) -> list[str]:
         return [_zh_is(label, values) for _, label, values in self.grouped(("part",))]
