@@ -319,3 +319,17 @@ def test_a_garbled_model_text_below_the_fluency_floor_loses_to_the_realisers_pla
     assert rank.best(floored).idx == 1
     fluent = rank.score(watch, "en-US", texts, min_fluency=0.35, **{**kw, "loglik": [-0.5, 0.0]})
     assert fluent[0].eligible  # a fluent model text still competes on what it says
+
+
+def test_an_audience_text_far_below_the_best_serves_no_one() -> None:
+    """The demo published "… is a weight of up to power bank" (total .38) for one audience beside a .93 text."""
+    from workers.gpu.rank import AUDIENCE_MARGIN, Scored, best_per_audience
+
+    def cand(idx: int, total: float, audience: str) -> Scored:
+        return Scored(idx=idx, scores={"total": total, "violations": 0.0}, eligible=True, locale="en-US",
+                      audience=audience)
+
+    lead, weak, close = cand(0, 0.93, "travel"), cand(1, 0.38, "office"), cand(2, 0.93 - AUDIENCE_MARGIN / 2, "home")
+    picks = best_per_audience([lead, weak, close])
+    assert picks == {("en-US", "travel"): lead, ("en-US", "home"): close}
+    assert best_per_audience([weak]) == {("en-US", "office"): weak}  # alone, it is the best there is

@@ -297,15 +297,26 @@ def best(scored: Sequence[Scored]) -> Scored | None:
     return max(choosable, key=_key) if choosable else None
 
 
-def best_per_audience(scored: Sequence[Scored]) -> dict[tuple[str, str | None], Scored]:
-    """The best eligible candidate of each (locale, audience); ties go to the lower index."""
+# An audience's own text is published only when it scores within this of its locale's best; below that it says
+# less, or less truly, than the lead text, which then serves that audience too.
+AUDIENCE_MARGIN = 0.15
+
+
+def best_per_audience(scored: Sequence[Scored], *, margin: float = AUDIENCE_MARGIN
+                      ) -> dict[tuple[str, str | None], Scored]:
+    """The best eligible candidate of each (locale, audience) that is within `margin` of its locale's best; ties go
+    to the lower index. A text written for "office" that scores .38 beside a .93 one is no text for anyone."""
     groups: dict[tuple[str, str | None], list[Scored]] = {}
     for s in scored:
         groups.setdefault((s.locale, s.audience), []).append(s)
     chosen = {key: _choosable(group) for key, group in groups.items()}
-    return {key: max(group, key=_key) for key, group in sorted(chosen.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
-            if group}
+    picks = {key: max(group, key=_key) for key, group in sorted(chosen.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
+             if group}
+    top: dict[str, float] = {}
+    for (locale, _), s in picks.items():
+        top[locale] = max(top.get(locale, s.scores["total"]), s.scores["total"])
+    return {key: s for key, s in picks.items() if s.scores["total"] >= top[key[0]] - margin}
 
 
-__all__ = ["FACT_CODES", "SIGNALS", "Alignment", "Scored", "best", "best_per_audience", "coverage", "length_fit",
+__all__ = ["AUDIENCE_MARGIN", "FACT_CODES", "SIGNALS", "Alignment", "Scored", "best", "best_per_audience", "coverage", "length_fit",
            "review_alignment", "score", "text_length", "value_expressed"]
