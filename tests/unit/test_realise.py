@@ -84,8 +84,8 @@ def test_plural_products_take_plural_verbs_and_articles_agree() -> None:
 def test_every_chinese_role_is_said_with_its_own_words() -> None:
     text = realise(SKIRT, "zh-CN").text
     # 裙长 半身裙 beside 裙袖长 and 裙领型, as the real records have it: a skirt has no sleeves, so it is a 裙子
-    for said in ("白色蕾丝短袖高腰裙", "上身显瘦", "风格简约又复古", "碎花", "拉链", "抽褶", "高腰",
-                 "裙摆为荷叶边", "领口为V领", "单排扣门襟", "S、M", "200克", "夏季", "手洗", "表面处理为哑光"):
+    for said in ("白色短袖高腰裙子", "选用蕾丝面料", "上身显瘦", "风格简约又复古", "碎花", "拉链", "抽褶", "高腰",
+                 "裙摆饰有荷叶边", "采用V领", "单排扣门襟", "S、M", "200克", "夏季", "手洗", "表面处理为哑光"):
         assert said in text, (said, text)
     assert "纯色" not in text  # the record's 纯色 beside its 碎花: a print is what is true of it
     assert "v领" not in text and "长度为" not in text
@@ -373,7 +373,7 @@ def test_chinese_silhouettes_prints_and_hems_are_said_without_contradiction() ->
 
     skirt = adgen_item("类型#裙*颜色#红色*材质#蕾丝*版型#显瘦*裙型#a字*裙型#包臀裙*裙下摆#花边", []).product
     text = realise(skirt, "zh-CN").text
-    assert "A字裙" in text and "包臀" not in text and "裙摆为花边" in text, text  # the title's silhouette only
+    assert "A字裙" in text and "包臀" not in text and "裙摆饰有花边" in text, text  # the title's silhouette only
     shirt = adgen_item("类型#上衣*颜色#白色*图案#纯色*图案#碎花*衣款式#收腰*衣样式#衬衫", []).product
     text = realise(shirt, "zh-CN").text
     assert "碎花" in text and "纯色" not in text, text
@@ -402,11 +402,21 @@ def test_finishes_colour_shades_and_known_values_read_naturally(title: str, attr
     ("类型#裙*图案#环保*裙长#连衣裙", ["连衣裙"], ["功能", "环保"]),  # 图案 环保 is no function, nor a print
     ("类型#裙*颜色#纯色*图案#纯色*图案#线条*裙长#连衣裙", ["线条图案"], ["纯色"]),  # 纯色 twice, beside a print
     ("类型#裙*裙型#直筒裙*裙衣长#常规", ["常规裙长"], ["衣长"]),
-    ("类型#裙*裙长#半身裙*裙领型#一字领*裙袖型#喇叭袖", ["这条裙子领口为一字领", "喇叭袖"], ["半身裙"]),  # a skirt has no sleeves
+    ("类型#裙*裙长#半身裙*裙领型#一字领*裙袖型#喇叭袖", ["这条裙子一字领搭配喇叭袖"], ["半身裙"]),  # a skirt has no sleeves
     ("类型#裙*裙下摆#开叉*裙长#连衣裙", ["裙摆开叉"], ["下摆为", "开叉设计"]),
     ("类型#上衣*颜色#黑色*衣袖长#长袖*衣样式#衬衫", ["黑色长袖衬衫"], ["搭配长袖"]),  # a sleeve length names the shirt
     ("类型#裤*版型#显瘦*裤腰型#高腰*裤款式#破洞", ["这条高腰裤上身显瘦"], ["加入高腰", "配以高腰", "显瘦版型"]),
     ("类型#上衣*衣样式#衬衫*衣门襟#单排扣*衣门襟#双排扣*衣领型#翻领", ["翻领"], ["单排扣", "双排扣"]),  # both: neither
+    # from the eleventh blind read
+    ("类型#裙*颜色#紫色*颜色#粉色*图案#纯色*裙型#鱼尾裙", ["有紫色与粉色可选"], ["纯色"]),  # 纯色 beside two colours
+    ("类型#上衣*衣样式#西装*衣领型#西装领*图案#线条", ["线条图案"], ["西装领", "印有"]),  # no print the record lacks
+    ("类型#裤*材质#棉*材质#牛仔布*材质#混纺*裤型#铅笔裤", ["棉混纺牛仔布"], ["棉、牛仔布"]),  # denim is no fibre
+    ("类型#裤*裤长#九分裤*裤型#直筒裤*裤腰型#高腰", ["高腰直筒九分裤"], ["九分高腰"]),
+    ("类型#上衣*衣样式#衬衫*衣袖型#落肩袖*衣袖型#灯笼袖*衣领型#圆领", ["圆领搭配落肩灯笼袖"], ["领口为"]),
+    ("类型#裙*裙型#牛仔裙*裙下摆#毛边*裙腰型#高腰", ["牛仔裙的裙摆"], ["牛仔裙裙摆"]),
+    ("类型#裙*风格#青春*风格#通勤*裙长#连衣裙", ["青春与通勤风格"], ["走通勤风", "风格偏"]),  # one style clause
+    ("类型#裤*裤长#连体裤*材质#蕾丝", ["一件蕾丝连体裤"], ["一条"]),
+    ("类型#上衣*衣样式#卫衣*衣袖型#收口*图案#骷髅", ["袖口收口", "骷髅图案"], ["以骷髅点缀"]),
 ])
 def test_chinese_values_read_as_the_record_means_them(content: str, said: list[str], never: list[str]) -> None:
     from bench.quality import adgen_item

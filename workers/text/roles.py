@@ -489,7 +489,7 @@ class Inventory:
             # "Face And Beard Wash": a conjunction between two kept words is part of the name
             name = [tokens[i] for i in range(head) if i in keep or (
                 words[i] in ("and", "&") and i - 1 in keep and i + 1 in keep)]
-            out.name = " ".join("and" if t == "&" else _as_written(t) for t in name)
+            out.name = " ".join("and" if t == "&" else t for t in _model_names(name))
             if "unisex" in words[:head]:  # the title says anyone may wear it: a word of its name ("unisex backpack")
                 out.name = f"unisex {out.name}".strip()
         extra = re.sub(_AMOUNT, " ", extra, flags=re.I)
@@ -551,6 +551,20 @@ def _in_a_name(text: str, at: int) -> bool:
 # apart ("Made to Measure").
 _SAYS_NOTHING = frozenset({"regular", "featured", "set", "new", "style", "original", "finish", "to", "the", "a", "an",
                            "in", "on", "for", "at", "by", "from"})
+
+
+def _model_names(tokens: list[str]) -> list[str]:
+    """Words beside a name in a title's run are that name too ("Vigor Prime IDP", not "vigor prime IDP"): each
+    word next to one written as a name keeps its capital, unless it describes the product."""
+    names = [_as_written(t) != t.lower() and t[:1].isupper() for t in tokens]
+    changed = True
+    while changed:
+        changed = False
+        for i, t in enumerate(tokens):
+            if not names[i] and t[:1].isupper() and not _descriptive(t) and t.lower() not in lexicon_words() and (
+                    (i > 0 and names[i - 1]) or (i + 1 < len(tokens) and names[i + 1])):
+                names[i] = changed = True
+    return [t.strip(",;:()") if named else _as_written(t) for t, named in zip(tokens, names)]
 
 
 def _descriptive(token: str) -> bool:

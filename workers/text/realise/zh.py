@@ -23,12 +23,15 @@ _ORNAMENTS = frozenset({"钉珠", "亮片", "流苏", "铆钉", "蝴蝶结", "�
                         "荷叶边", "蕾丝", "毛球", "串珠", "水钻"})
 _MOTIFS = ("纹", "花", "点", "格", "格子", "印花", "迷彩", "刺绣", "卡通", "扎染")  # said before the noun: 条纹衬衫
 _ABSTRACT = frozenset({"线条", "创意", "几何", "文字", "人物", "手绘", "风景", "图案", "植物", "动物", "字母"})
+_WEAVES = frozenset({"斜纹", "针织", "雪纺", "牛仔", "灯芯绒", "网纱", "蕾丝", "府绸", "平纹", "提花"})
 _GENERIC = frozenset({"裤子", "裙子", "裤", "裙"})  # a noun a length or a fabric makes more specific
 _SAID_AS_DESIGN = frozenset({"撞色", "拼色", "渐变", "拼接"})
 
 
 def _measure(noun: str, garment: bool) -> str:
     """The measure word of 这…: 这条裙子, 这件衬衫, 这双鞋, else 这款."""
+    if noun.endswith(("连体裤", "连衣裤", "背带裤")):
+        return "件"
     if noun.endswith(("裙", "裤", "裙子", "裤子")) or noun in ("围巾", "项链", "腰带"):
         return "条"
     if noun.endswith(("鞋", "靴", "袜", "手套")):
@@ -117,8 +120,9 @@ class Chinese(Writer):
             head = f"这{m}{described}"
             if body:
                 head, body = head + body[0], body[1:]
-            elif details:
-                head, details = head + details[0], details[1:]
+            elif details:  # 这条牛仔裙的裙摆带有毛边, not 牛仔裙裙摆
+                joint = "的" if details[0].startswith(("裙摆", "裤脚", "下摆", "腰间")) else ""
+                head, details = head + joint + details[0], details[1:]
             elif self.has_style:
                 self.bare = True
             else:
@@ -137,18 +141,19 @@ class Chinese(Writer):
                 self.lengths_left.append(v)
             elif self.noun in _GENERIC and v.endswith(("裤", "裙")):
                 self.noun = v  # 裤子 of 九分裤 is a 九分裤
-            elif stem in ("长", "短") and self.noun.endswith(("裤", "裙")) and self.noun != "连衣裙":
-                self.noun = self.noun[:-1] + stem + self.noun[-1]  # 直筒长裤, 百褶短裙
+            elif (stem in ("长", "短") and self.noun.endswith(("裤", "裙")) and self.noun != "连衣裙") or (
+                    stem.endswith("分") and self.noun.endswith("裤")):
+                self.noun = self.noun[:-1] + stem + self.noun[-1]  # 直筒长裤, 百褶短裙, 直筒九分裤
             else:
                 length = stem + "款" if stem in ("长", "短", "中长", "超长", "超短") else stem
         colours = self.values("colour")
         colour = colours[0] if len(colours) == 1 else ""
-        if len(colours) > 1:
-            body.append(f"颜色为{_and(colours).replace('和', '与')}")
+        if len(colours) > 1:  # as the English says "available in": 有白色与粉色可选
+            body.append(f"有{_and(colours).replace('和', '与')}可选")
         patterns = [v for v in self.values("pattern") if v != "环保"]
         if "环保" in [f.value for f in self.facts.by_role("pattern")]:
             self.omitted.append("图案: 环保")  # says nothing of the print, and reads as a claim
-        self.solid = "纯色" in patterns
+        self.solid = "纯色" in patterns and len(colours) <= 1  # 纯色 beside two colours says neither
         motifs = [v for v in patterns if v != "纯色" and v not in _ABSTRACT and v not in _SAID_AS_DESIGN
                   and (v.endswith(_MOTIFS) or v in _MOTIFS)]
         others = [m for m in motifs if m != "印花"]
@@ -171,7 +176,7 @@ class Chinese(Writer):
         waists = self.values("waist")
         waist = waists[0] if len(waists) == 1 and waists[0] in ("高腰", "中腰", "低腰") else ""
         self.waist_said = waist
-        if waist and self.noun in _GENERIC:
+        if waist and self.noun in ("裤子", "裤"):
             self.noun, waist = waist + self.noun[0], ""  # 裤子 of 高腰 is a 高腰裤
         hooded = "连帽" if "连帽" in self.values("detail") and self.noun.endswith(("卫衣", "外套", "衫", "夹克")) else ""
         mods = [length, colour or ("纯色" if self.solid else ""), motif, fabric, sleeve, waist, hooded]
@@ -196,7 +201,12 @@ class Chinese(Writer):
         materials = self.values("material")
         self.washed = "水洗" in materials + self.values("detail")  # a finish (材质 水洗 is no fabric)
         materials = [m for m in materials if m != "水洗"]
-        if "混纺" in materials and len(materials) > 1:  # 棉、羊毛、混纺 is one fabric: 棉、羊毛混纺
+        weaves = [m for m in materials if m.endswith("布") or m in _WEAVES]
+        fibres = [m for m in materials if m not in weaves and m != "混纺"]
+        if weaves and fibres and len(weaves) == 1:  # 棉 + 牛仔布 + 混纺: 棉混纺牛仔布; 棉 + 斜纹: 棉质斜纹
+            blend = "混纺" if "混纺" in materials else "质" if len(fibres) == 1 and len(fibres[0]) == 1 else ""
+            materials = ["、".join(fibres) + blend + weaves[0]]
+        elif "混纺" in materials and len(materials) > 1:  # 棉、羊毛、混纺 is one fabric: 棉、羊毛混纺
             materials = ["、".join(m for m in materials if m != "混纺") + "混纺"]
         washed = "水洗" if self.washed and self.garment else ""
         if not materials:
@@ -237,12 +247,18 @@ class Chinese(Writer):
         necks = self.values("neckline")
         sleeves = [v for v in self.values("sleeve") if v != self.sleeve_said]
         plain_sleeves = [v for v in sleeves if "袖" in v and not v.startswith("无")]
-        self.sleeve_points = [v for v in sleeves if v not in plain_sleeves]  # 无袖, 收口: design points
-        if necks:
-            clauses.append(f"领口为{'与'.join(necks)}" if all(n.endswith("领") for n in necks) else
-                           f"{'、'.join(necks)}设计")
-        if plain_sleeves:
-            clauses.append(self.verb([f"搭配{'、'.join(plain_sleeves)}", f"配上{'、'.join(plain_sleeves)}"], 6))
+        self.sleeve_points = [  # 无袖, 收口: design points
+            "袖口收口" if v == "收口" else v for v in sleeves if v not in plain_sleeves]
+        necks = [n for n in necks if n.removesuffix("领") not in self.noun]  # 西装 says its 西装领
+        shoulder = [v for v in plain_sleeves if v.startswith("落肩")]
+        if len(shoulder) == 1 and len(plain_sleeves) == 2:  # 落肩袖、灯笼袖: one 落肩灯笼袖
+            plain_sleeves = ["落肩" + next(v for v in plain_sleeves if v not in shoulder)]
+        if necks and plain_sleeves:  # 圆领搭配喇叭袖
+            clauses.append(f"{'、'.join(necks)}搭配{'、'.join(plain_sleeves)}")
+        elif necks:
+            clauses.append(self.verb([f"{'、'.join(necks)}设计", f"采用{'、'.join(necks)}"], 6))
+        elif plain_sleeves:
+            clauses.append(self.verb([f"{'、'.join(plain_sleeves)}设计", f"采用{'、'.join(plain_sleeves)}设计"], 6))
         for v in self.lengths_left:
             if v == "常规":
                 clauses.append("常规裤长" if "裤" in self.noun else "常规裙长" if "裙" in self.noun else "常规衣长")
@@ -287,13 +303,11 @@ class Chinese(Writer):
         if self.solid:
             clauses.append("通体纯色")
         if pictures:
-            motifs = [v for v in pictures if v not in _ABSTRACT]
-            abstract = [v for v in pictures if v in _ABSTRACT]
-            said = _and(motifs + ([f"{'、'.join(abstract)}图案"] if abstract else []))
-            if abstract and not motifs:
-                said = f"{'、'.join(abstract)}图案"
-            clauses.append(self.verb([f"以{said}点缀", f"饰以{said}", f"印有{said}"] if "印花" not in said
-                                     else [f"以{said}点缀", f"饰以{said}"], 8))
+            # a print or a motif says what it is (条纹, 印花); any other picture is said as one (骷髅图案)
+            named = [v for v in pictures if v.endswith(_MOTIFS)]
+            drawn = [v for v in pictures if v not in named]
+            said = _and(named + ([f"{'、'.join(drawn)}图案"] if drawn else []))
+            clauses.append(self.verb([f"饰有{said}", f"以{said}点缀"], 8))  # never 印有: a print is a fact
         hems: dict[str, list[str]] = {}
         for f in self.facts.by_role("hem"):
             v = self.say(f)
@@ -306,8 +320,8 @@ class Chinese(Writer):
             elif vs == ["开叉"]:
                 clauses.append(f"{where}开叉")
             elif len(vs) == 1:
-                clauses.append(f"{where}为{vs[0]}设计" if not vs[0].endswith(("边", "褶", "叉", "摆")) else
-                               self.pick([f"{where}为{vs[0]}", f"{where}带有{vs[0]}"], 9))
+                clauses.append(f"{where}饰有{vs[0]}" if vs[0].endswith("边") else f"{where}带有{vs[0]}"
+                               if vs[0].endswith(("褶", "摆")) else f"{where}为{vs[0]}设计")
             else:
                 clauses.append(f"{where}带有{_and(vs)}")
         features = self.values("feature")
@@ -327,14 +341,17 @@ class Chinese(Writer):
         adjs = [v for v in styles if v in _STYLE_ADJ]
         labels = [v if v.endswith("风") else v + "风" for v in styles if v not in _STYLE_ADJ]
         out = []
-        if adjs:
+        if adjs and labels:  # one clause, not 风格偏青春，走通勤风
+            said = _and(adjs + [v.removesuffix("风") for v in labels]).replace("和", "与")
+            out.append(self.pick([f"兼具{said}风格", f"融合{said}风格"], 5))
+        elif adjs:
             said = adjs[0] if len(adjs) == 1 else "、".join(adjs[:-1]) + "又" + adjs[-1]
             if len(adjs) == 1:  # 风格性感 is no sentence: 风格偏性感, 走性感路线
                 out.append(self.pick([f"风格偏{said}", f"整体风格偏{said}"] + ([] if labels else [f"走{said}路线"]), 5))
             else:
                 out.append(self.pick([f"风格{said}", f"整体风格{said}"], 5) if len(adjs) < 4 else
                            f"风格上兼具{_and(adjs)}")
-        if labels:
+        elif labels:
             stems = [v.removesuffix("风") for v in labels]
             if len(stems) == 2 and all(len(x) <= 2 for x in stems):
                 out.append(f"走{''.join(stems)}风")  # 街头运动风
