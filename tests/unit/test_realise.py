@@ -273,7 +273,7 @@ def test_a_latin_spelling_in_a_chinese_record_is_the_shops_own_and_is_said() -> 
      ["black tights", "a skinny fit"], ["skinny-fit"]),
     ("Libas Women Blue Self-Striped Asymmetric Hemline A-Line Kurta", "Libas", {"colour": "Blue"},
      ["an A-line fit"], ["a line fit", "Details include asymmetric"]),
-    ("Force NXT Mens Grey Melange Track Pants", "Force NXT", {"colour": "Grey"}, ["grey melange track pants"],
+    ("Force NXT Mens Grey Melange Track Pants", "Force NXT", {"colour": "Grey"}, ["gray melange track pants"],
      ["melange pattern", "melange design"]),
     ("Rajasthan Decor Off-White Ethnic Motifs Single Bed Dohar", "Rajasthan Decor", {"colour": "White"},
      ["It has ethnic motifs."], ["ethnic motifs pattern", "ethnic look"]),
@@ -427,7 +427,7 @@ def test_chinese_values_read_as_the_record_means_them(content: str, said: list[s
 
 @pytest.mark.parametrize(("title", "brand", "said", "never"), [
     ("Indian Terrain Men Grey Self Design Single Breasted Smart Casual Blazer", "Indian Terrain",
-     ["grey single breasted blazer"], ["grey breasted"]),  # a phrase of two words is kept whole
+     ["gray single breasted blazer"], ["gray breasted"]),  # a phrase of two words is kept whole
     ("Louis Philippe Sport Men Olive Green Self-Design Super Slim Fit Single-Breasted Pure Cotton Blazer",
      "Louis Philippe Sport", ["olive green single-breasted blazer", "a slim fit"], ["super single"]),
     ("Wishful by W Women Green Printed Kurta", "W", ["green kurta"], ["wishful", "Wishful"]),  # a line of the brand
@@ -440,6 +440,8 @@ def test_chinese_values_read_as_the_record_means_them(content: str, said: list[s
     ("Fleetra Trail Ridge Waterproof Trail Running Shoes", "Fleetra", ["trail running shoes"], ["trail trail"]),
     ("Fleetra Tempo Run 2 Men's Running Shoes", "Fleetra", ["made for men."], ["men's.", "tempo"]),
     ("Tarnford Trailhead 2 Backpacking Tent", "Tarnford", ["backpacking tent"], ["Trailhead", "Backpacking"]),
+    # a model's name keeps its capitals, each word of it ("vigor prime IDP" read as two adjectives and a name)
+    ("Puma Men Black Vigor Prime IDP Running Shoes", "Puma", ["Vigor Prime IDP running shoes"], ["vigor prime"]),
 ])
 def test_title_phrases_are_kept_whole_or_left_out(title: str, brand: str, said: list[str], never: list[str]) -> None:
     """A blind read found title phrases cut apart: 'grey breasted blazer', 'peach-colored to kurta', 'screen pillow
@@ -470,3 +472,43 @@ def test_every_bundled_sample_is_realised_whole_and_a_layered_jacket_holds_no_li
         assert gate(text, item.product, item.locale).drops == [], (item.product.product_id, item.locale, text)
         if "3L Rain Jacket" in item.product.title:
             assert "volume" not in text and "净含量" not in text and "3 l" not in text, text
+
+
+@pytest.mark.parametrize(("title", "locale", "said", "never"), [
+    ("Hexon 7-in-1 USB-C Hub", "en-US", ["made of aluminum"], ["aluminium"]),  # American copy, American spelling
+    ("Nordvik Felt Laptop Sleeve 13.3 inch", "en-US", ["microfiber"], ["microfibre"]),
+    ("Halden Pro Blender 1200 W", "en-US", ["Tritan"], ["tritan"]),
+    ("Glenmark Storm Shell Budget Rain Jacket", "en-US", ["made for budget shoppers"], ["made for budget."]),
+    ("Kestrel Crisp 5.5 L Air Fryer", "en-US", ["The basket has a non-stick coating"], ["basket is non-stick"]),
+    ("Rosalie Floral Wrap Dress", "en-US", ["navy floral wrap dress"], ["floral print"]),  # said once
+    ("Pipkin Wooden Rainbow Stacker", "en-US", ["finished with water-based paint"], ["and water-based paint"]),
+    ("声悦 S3 头戴式主动降噪蓝牙耳机", "zh-CN", ["支持蓝牙5.3"], ["蓝牙版本为蓝牙"]),
+    ("乐动 Run 运动挂耳式蓝牙耳机", "zh-CN", ["运动蓝牙耳机", "有荧光绿与黑色可选"], ["走运动风", "颜色为"]),
+    ("山屿 全自动速开帐篷 4人", "zh-CN", ["全自动速开帐篷"], []),  # the title's words for what it is
+    ("积趣 城市消防站拼装积木", "zh-CN", ["城市消防站拼装积木"], []),
+    ("厨悦 5升 可视空气炸锅", "zh-CN", ["可视空气炸锅", "内胆采用不粘涂层"], ["内胆为不粘涂层"]),
+    ("云朵 90%白鸭绒冬被", "zh-CN", ["冬被"], ["适用于冬季"]),  # its noun says the season
+    ("棉眠 60支全棉床上四件套", "zh-CN", ["这套"], ["件数为4"]),
+    ("童林 木质彩虹叠叠乐", "zh-CN", ["选用榉木材质", "表面为水性漆"], ["水性漆材质"]),
+    ("简构 铝合金折叠笔记本支架", "zh-CN", ["共有7个调节档位"], ["调节档位为7"]),
+    ("拾光 14英寸电脑内胆包", "zh-CN", ["设有1个前袋"], ["口袋为"]),
+])
+def test_the_demos_products_read_as_an_editor_would_write_them(title: str, locale: str, said: list[str],
+                                                               never: list[str]) -> None:
+    """From a blind read of the demo's table: British spelling in American copy, "made for budget", a basket
+    that "is non-stick coating", 蓝牙版本为蓝牙5.3, colour options said as one two-tone product, a title's 全自动速开
+    left out, 适用于冬季 of a 冬被."""
+    from bench.quality import sample_items
+
+    (item,) = [i for i in sample_items(1000) if i.product.title == title and i.locale == locale]
+    _says(item.product, locale, said, never)
+
+
+def test_a_chinese_titles_words_for_the_product_are_kept_less_its_facts_and_amounts() -> None:
+    from workers.text.zh_title import descriptor
+
+    assert descriptor("沃能 10000毫安时 超薄快充充电宝", "充电宝", []) == "超薄快充"
+    assert descriptor("棉眠 60支全棉床上四件套", "床上四件套", ["全棉"]) == ""  # 60支 is a count, 全棉 a fact
+    assert descriptor("肌源 玻尿酸保湿面霜 50克", "面霜", ["玻尿酸"]) == "保湿"
+    assert descriptor("清屿 5%烟酰胺精华液 30毫升", "精华液", ["5%烟酰胺"]) == ""  # part of a fact's value
+    assert descriptor("Nordvik Aria 700 Headphones", "headphones", []) == ""  # no Chinese noun to look for

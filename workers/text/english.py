@@ -44,7 +44,10 @@ def article(word: str) -> str:
 
 
 _AMERICAN = {"enamelled": "enameled", "sequinned": "sequined", "jewellery": "jewelry", "tasselled": "tasseled",
-             "travelling": "traveling", "favourite": "favorite", "fibre": "fiber", "centre": "center"}
+             "travelling": "traveling", "favourite": "favorite", "centre": "center", "aluminium": "aluminum",
+             "moisturiser": "moisturizer", "moisturisers": "moisturizers", "moisturising": "moisturizing",
+             "organiser": "organizer", "organisers": "organizers", "travellers": "travelers", "litre": "liter",
+             "litres": "liters", "metre": "meter", "metres": "meters", "mould": "mold", "grey": "gray"}
 _AMERICAN_WORD = re.compile(r"\b(" + "|".join(_AMERICAN) + r")\b", re.IGNORECASE)
 
 
@@ -52,6 +55,7 @@ def american(text: str) -> str:
     """American spelling of the British words a record carries: 'multicoloured' -> 'multicolored', 'analogue' ->
     'analog', 'sequinned' -> 'sequined'."""
     text = re.sub(r"(?<=[Aa]nalog)ue\b", "", re.sub(r"(?<=[Cc]olo)u(?=r)", "", text))
+    text = re.sub(r"([Ff])ibre", r"\1iber", text)  # fibre, microfibre, fibreglass
     return _AMERICAN_WORD.sub(lambda m: _AMERICAN[m.group(1).lower()] if m.group(1).islower()
                               else _AMERICAN[m.group(1).lower()].capitalize(), text)
 

@@ -20,6 +20,7 @@ from english_words import get_english_words_set
 
 from schemas.events import Product
 from workers.text.phrases import PhraseIndex, has_cjk
+from workers.text.zh_title import descriptor
 
 HERE = Path(__file__).resolve().parent
 _BRACKETS = re.compile(r"\s*[(（][^)）]*[)）]\s*")
@@ -108,6 +109,7 @@ class ProductFacts:
     # The title's own words for the product that no fact says, before its type noun, in the title's order
     # ("front open" sweater, "Brooklyn stretchable" jeans), and what it says the product comes with.
     name: str = ""
+    zh_name: str = ""  # the Chinese title's words for what the product is that no fact says (全自动速开)
     extras: str = ""
 
     def by_role(self, role: str) -> list[Fact]:
@@ -212,6 +214,10 @@ class Inventory:
         self._from_title(product, out)
         self._title_name(product, out)
         _drop_contradictions(out)
+        if has_cjk(product.title):
+            said = [f.value for f in out.facts] + [f.term.zh for f in out.facts if f.term is not None] + [
+                v for raw in product.attributes.values() for v in values_of(raw)]  # one a contradiction dropped too
+            out.zh_name = descriptor(product.title, out.type_text, said, out.brand)
         return out
 
     def fact(self, key: str, value: str) -> Fact:

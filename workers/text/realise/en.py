@@ -9,6 +9,9 @@ from workers.text import english
 from workers.text.realise.writer import SPECS, YES, Realised, Writer, proper, type_noun
 from workers.text.roles import Fact, has_cjk
 
+_NOT_PEOPLE = frozenset({"budget", "office", "travel", "fitness", "outdoor", "outdoors", "family", "maternity",
+                         "gift", "gifts", "gifting", "beginner"})  # audience words that name no people
+_FINISHES = re.compile(r"^(?!.*\bwith\b).*\b(?:coating|finish|paint|varnish|lacquer|glaze)$", re.I)
 _FEATURE_LISTS = frozenset({"features", "feature", "safety", "functions", "功能", "安全功能", "特点"})
 _DESIGN = re.compile(r"\b(?:design|detail|finish|print)$")
 _CARE_VERBS = re.compile(r"^(?:hand|machine|dry|wipe|spot|do not|wash|cold|gentle|tumble)\b", re.I)
@@ -50,7 +53,7 @@ class English(Writer):
 
     def intro(self, plural: bool) -> str:
         colours = self.values("colour")
-        audiences = self.values("audience")
+        audiences = self._audiences()
         adjs: list[str] = []  # "unisex" says only that anyone may buy it: nothing to say
         people = [a for a in audiences if a.lower() not in ("unisex", "unisex kids")] + (
             ["kids"] if any(a.lower() == "unisex kids" for a in audiences) else [])
@@ -82,6 +85,20 @@ class English(Writer):
             text += f", available in {_join(colours, 'or')}"
         return text
 
+    def _audiences(self) -> list[str]:
+        """Who it is for, as people: a title's "Budget" or "Travel" is said as the lexicon's people ("budget
+        shoppers", "travelers"), never "made for budget"; "gift" names no one and is not said."""
+        out = []
+        for f in self.facts.by_role("audience"):
+            v = self.say(f)
+            if v is None or f.term is None and v.lower() in _NOT_PEOPLE:
+                continue
+            if f.term is not None and v.lower() in _NOT_PEOPLE:
+                v = f.term.en if f.term.en.lower() not in ("gifts",) else ""
+            if v and v not in out:
+                out.append(v)
+        return out
+
     def extras(self) -> str:
         """What the title says comes with it: "It comes with churidar and dupatta", "They feature perforated detail"."""
         extra = self.facts.extras
@@ -97,9 +114,13 @@ class English(Writer):
         """How it is cut and what it looks like and is made of, in one or two sentences."""
         phrases = self.cut() + self.look()
         materials = self.values("material")
+        finishes = [m for m in materials if _FINISHES.search(m)]  # beech wood and water-based paint
+        materials = [m for m in materials if m not in finishes]
         if "blend" in materials and len(materials) > 1:  # cotton, wool, blend: one fabric, a cotton and wool blend
             materials = [_a(_join([m for m in materials if m != "blend"]) + " blend")]
         made = f"made of {_join(materials)}" if materials else ""
+        if finishes:
+            made = f"{made} and finished with {_join(finishes)}" if made else f"finished with {_join(finishes)}"
         first, later = phrases[:4], phrases[4:]
         if made and first:
             text = self.pick([f"{made}, {self.it} {self.have} {_join(first)}",
@@ -141,6 +162,9 @@ class English(Writer):
         if wearing:
             phrases.append(_a(f"{_join(wearing)} design"))
         patterns = self.values("pattern")
+        named = set(" ".join(self.values("colour")[:1] + [self.facts.name]).lower().split())  # "navy floral"
+        patterns = [v for v in patterns if not (words := set(re.sub(r"\b(?:print|pattern|design)$", "", v.lower())
+                                                             .split())) or not words <= named]
         motifs = [v for v in patterns if v not in ("solid", "plain", "printed", "print") and not re.search(
             r"(?:pattern|print|design|ed)$", v) and not english.is_plural(v.split()[-1])]
         if motifs and any(v in ("printed", "print") for v in patterns):  # "Floral Printed" is one floral print
@@ -203,6 +227,8 @@ class English(Writer):
                                f"{_a(label)}")
             elif len(values) == 1 and _head(label) in values[0].lower():  # blades: 6 stainless steel blades
                 clauses.append(f"{self.it} {self.have} {values[0] if values[0][:1].isdigit() else _a(values[0])}")
+            elif len(values) == 1 and _FINISHES.search(values[0]):  # the basket has a non-stick coating
+                clauses.append(f"the {label} {'have' if _plural_noun(label) else 'has'} {_a(values[0])}")
             else:
                 verb = "are" if _plural_noun(label) or len(values) > 1 else "is"
                 clauses.append(f"the {label} {verb} {_join(values)}")

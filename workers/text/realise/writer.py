@@ -25,7 +25,7 @@ _PLANNED = frozenset({"detail", "feature", "part", "size", "care", "ingredients"
                       "origin", "fits", "assembly"})
 YES = frozenset({"yes", "true", "lined", "included", "有", "是", "带"})
 _PROPER = {"bluetooth": "Bluetooth", "usb": "USB", "usb-c": "USB-C", "hdmi": "HDMI", "led": "LED", "tv": "TV",
-           "wi-fi": "Wi-Fi", "eva": "EVA", "abs": "ABS", "spf": "SPF", "lcd": "LCD"}
+           "wi-fi": "Wi-Fi", "eva": "EVA", "abs": "ABS", "spf": "SPF", "lcd": "LCD", "tritan": "Tritan"}
 
 
 @dataclass

@@ -24,6 +24,7 @@ _ORNAMENTS = frozenset({"钉珠", "亮片", "流苏", "铆钉", "蝴蝶结", "�
 _MOTIFS = ("纹", "花", "点", "格", "格子", "印花", "迷彩", "刺绣", "卡通", "扎染")  # said before the noun: 条纹衬衫
 _ABSTRACT = frozenset({"线条", "创意", "几何", "文字", "人物", "手绘", "风景", "图案", "植物", "动物", "字母"})
 _WEAVES = frozenset({"斜纹", "针织", "雪纺", "牛仔", "灯芯绒", "网纱", "蕾丝", "府绸", "平纹", "提花"})
+_NUMERALS = {str(i): c for i, c in enumerate("零一二三四五六七八九十")}
 _GENERIC = frozenset({"裤子", "裙子", "裤", "裙"})  # a noun a length or a fabric makes more specific
 _SAID_AS_DESIGN = frozenset({"撞色", "拼色", "渐变", "拼接"})
 
@@ -101,7 +102,8 @@ class Chinese(Writer):
         worn = [a for a in audiences if a == "男女同款" or a.endswith("款")]  # 男款跑鞋: who it is cut for
         people = [a for a in audiences if a not in worn]
         mods, body = self.modifiers()
-        described = "".join(worn[:1] + mods) + self.noun
+        named = self.facts.zh_name if not any(self.facts.zh_name in m for m in mods) else ""
+        described = "".join(worn[:1] + mods + self.style_mods) + named + self.noun
         m = _measure(self.noun, self.garment)
         brand = self.facts.brand or ""
         if brand and not has_cjk(brand) and not re.fullmatch(r"[A-Za-z0-9&'. -]+", brand):
@@ -113,13 +115,13 @@ class Chinese(Writer):
         if brand:
             head = self.pick([f"这{m}{described}来自{brand}", f"来自{brand}的这{m}{described}"])
             if head.startswith("来自") and body:
-                head, body = head + body[0], body[1:]
+                head, body = head + self.predicate(body[0]), body[1:]
             elif head.startswith("来自"):
                 head = f"这{m}{described}来自{brand}"
         else:
             head = f"这{m}{described}"
             if body:
-                head, body = head + body[0], body[1:]
+                head, body = head + self.predicate(body[0]), body[1:]
             elif details:  # 这条牛仔裙的裙摆带有毛边, not 牛仔裙裙摆
                 joint = "的" if details[0].startswith(("裙摆", "裤脚", "下摆", "腰间")) else ""
                 head, details = head + joint + details[0], details[1:]
@@ -128,6 +130,13 @@ class Chinese(Writer):
             else:
                 head = f"这是一{m}{described}"
         return head, body, details
+
+    def predicate(self, clause: str) -> str:
+        """A clause said of the noun right after it: 这条连衣裙采用V领设计, not 这条连衣裙V领设计."""
+        if clause.endswith("设计") and not clause.startswith(("采用", "带有", "选用", "配有")) and "采用" not in self.used:
+            self.used.add("采用")
+            return "采用" + clause
+        return clause
 
     def modifiers(self) -> tuple[list[str], list[str]]:
         """What goes before the noun (length, colour, print, fabric, sleeve, waist), at most three, and the
@@ -194,6 +203,8 @@ class Chinese(Writer):
         self.hooded = bool(hooded)
         if self.fabric_clause:
             body.append(self.fabric_clause)
+        if self.finish_clause:
+            body.append(self.finish_clause)
         return [x for x in mods if x], body
 
     def fabric(self) -> tuple[str, str]:
@@ -201,6 +212,9 @@ class Chinese(Writer):
         materials = self.values("material")
         self.washed = "水洗" in materials + self.values("detail")  # a finish (材质 水洗 is no fabric)
         materials = [m for m in materials if m != "水洗"]
+        finishes = [m for m in materials if m.endswith(("漆", "涂层"))]  # 榉木、水性漆: wood with a painted face
+        materials = [m for m in materials if m not in finishes]
+        self.finish_clause = f"表面为{'、'.join(finishes)}" if finishes else ""
         weaves = [m for m in materials if m.endswith("布") or m in _WEAVES]
         fibres = [m for m in materials if m not in weaves and m != "混纺"]
         if weaves and fibres and len(weaves) == 1:  # 棉 + 牛仔布 + 混纺: 棉混纺牛仔布; 棉 + 斜纹: 棉质斜纹
@@ -335,6 +349,10 @@ class Chinese(Writer):
         """风格复古又知性, 走街头风, 风格上融合街头与休闲，又兼具简约和青春."""
         styles = [_ZH_STYLE.get(v, v) for v in self.values("style")]
         styles = [v for v in styles if v]
+        self.style_mods: list[str] = []
+        if not self.garment and styles and len(styles) <= 2:  # 运动 of 运动蓝牙耳机 is its kind, not a look one wears
+            self.style_mods = [v for v in styles if v not in self.noun and v not in self.facts.zh_name]
+            styles = []
         wearing = self.values("wearing")
         if not styles:
             return f"{'、'.join(wearing)}设计" if wearing else ""
@@ -365,13 +383,22 @@ class Chinese(Writer):
         return [_zh_is(label, values) for _, label, values in self.grouped(("part",))]
 
     def specs(self) -> list[str]:
-        return [f"{values[0]}件装" if label in ("set of", "pack of") else _zh_is(label, values)
-                for _, label, values in self.grouped(SPECS + ("fits",))]
+        out = []
+        for role, label, values in self.grouped(SPECS + ("fits",)):
+            if role == "pack" and any(f"{_NUMERALS.get(v, v)}件" in self.noun for v in values):
+                continue  # 四件套 says its 4 pieces
+            if label in ("set of", "pack of"):
+                out.append(f"{values[0]}件装")
+            elif role == "connectivity":
+                out.append(f"支持{'、'.join(values)}")  # 支持蓝牙5.3, not 蓝牙版本为蓝牙5.3
+            else:
+                out.append(_zh_is(label, values))
+        return out
 
     def suits(self) -> list[str]:
         out = [f"适合{v}使用" for v in self.values("age")]
         out += [f"适合{v}" for v in self.values("skin_type")]
-        out += [f"适用于{v}" for v in self.values("season")]
+        out += [f"适用于{v}" for v in self.values("season") if not (v.endswith("季") and v[0] in self.noun)]  # 冬被
         return out
 
     def sizes(self) -> list[str]:
@@ -401,14 +428,20 @@ class Chinese(Writer):
 
 
 def _zh_is(label: str, values: list[str]) -> str:
-    """'带内衬', '帽子可拆卸', '共有2个抽屉', '阻抗为32欧姆'."""
+    """'带内衬', '帽子可拆卸', '共有2个抽屉', '设有1个前袋', '内胆采用不粘涂层', '阻抗为32欧姆'."""
     joined = "、".join(values)
     if values[0] in YES:
         return f"带{label}"
     if len(values) == 1 and len(joined) <= 3 and joined.startswith(("可", "无", "需")):
         return f"{label}{joined}"
-    if re.fullmatch(r"\d+", joined) and len(label) <= 2 and not label.endswith("数"):
+    if len(values) == 1 and joined.startswith("可") and label.endswith("方式"):
+        return joined  # 收纳方式: 可收进自带口袋 is a clause of its own
+    if re.fullmatch(r"\d+", joined) and len(label) <= 4 and not label.endswith("数"):
         return f"共有{joined}个{label}"
+    if re.match(r"\d+个", joined):
+        return f"设有{joined}"  # 口袋: 1个前袋
+    if joined.endswith(("涂层", "涂料", "处理", "工艺")):
+        return f"{label}采用{joined}"  # 内胆采用不粘涂层, not 内胆为不粘涂层
     return f"{label}为{joined}"
 
 
