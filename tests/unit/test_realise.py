@@ -492,6 +492,11 @@ def test_every_bundled_sample_is_realised_whole_and_a_layered_jacket_holds_no_li
     ("童林 木质彩虹叠叠乐", "zh-CN", ["选用榉木材质", "表面为水性漆"], ["水性漆材质"]),
     ("简构 铝合金折叠笔记本支架", "zh-CN", ["共有7个调节档位"], ["调节档位为7"]),
     ("拾光 14英寸电脑内胆包", "zh-CN", ["设有1个前袋"], ["口袋为"]),
+    ("Tarnford Trailhead 2 Backpacking Tent", "en-US", ["It sleeps 2."], ["capacity is 2 people"]),
+    ("Nordvik Cloudrest All-Season Duvet", "en-US", ["It has a 10.5 tog rating."], ["is 10.5 tog"]),
+    ("Wrenwood Memory Foam Pillow", "en-US", ["The cover is machine washable."], ["Care: cover"]),
+    ("山屿 双人双层露营帐篷", "zh-CN", ["可容纳2人"], ["适用人数为2"]),
+    ("厨悦 5升 可视空气炸锅", "zh-CN", ["可定时60分钟"], ["定时为"]),
 ])
 def test_the_demos_products_read_as_an_editor_would_write_them(title: str, locale: str, said: list[str],
                                                                never: list[str]) -> None:

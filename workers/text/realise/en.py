@@ -266,6 +266,13 @@ class English(Writer):
             return f"{self.it} {self.have} {v if v[:1].isdigit() else _a(v)}"
         if values[0].lower() in YES:
             return f"{self.it} {self.have} {_a(label)}"
+        words = label.split()
+        if len(values) == 1 and (m := re.fullmatch(r"(\d+)\s*(?:people|persons)", v)) and "capacity" in label:
+            return f"{self.it} sleep{self.s} {m.group(1)}"  # a tent's capacity: 2 people
+        if len(values) == 1 and len(words) == 2 and v.lower().endswith(" " + words[0].lower()):
+            return f"{self.it} {self.have} {_a(v + ' ' + words[1])}"  # tog rating: 10.5 tog -> a 10.5 tog rating
+        if len(values) == 1 and label in ("light", "display", "timer") and len(v.split()) <= 3:
+            return f"{self.it} {self.have} {_a(v + ' ' + label)}"  # a blue LED light, a 60 min timer
         return f"{self.its} {label} {'are' if len(values) > 1 or _plural_noun(label) else 'is'} {v}"
 
     def suits(self) -> str:
@@ -309,6 +316,8 @@ class English(Writer):
             return f"{self.it} {self.be} {_join(v)}"
         if _CARE_VERBS.match(v[0]):
             return _join(v)
+        if len(v) == 1 and (m := re.fullmatch(r"(\w+) ((?:machine |hand )?washable.*)", v[0])):
+            return f"the {m.group(1)} is {m.group(2)}"  # cover machine washable: the cover is machine washable
         return f"care: {_join(v)}"
 
 

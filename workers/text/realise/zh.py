@@ -436,6 +436,10 @@ def _zh_is(label: str, values: list[str]) -> str:
         return f"{label}{joined}"
     if len(values) == 1 and joined.startswith("可") and label.endswith("方式"):
         return joined  # 收纳方式: 可收进自带口袋 is a clause of its own
+    if label == "适用人数" and re.fullmatch(r"\d+人?", joined):
+        return f"可容纳{joined.removesuffix('人')}人"
+    if label in ("定时", "定时时间") and re.fullmatch(r"\d+\S*", joined):
+        return f"可定时{joined}"
     if re.fullmatch(r"\d+", joined) and len(label) <= 4 and not label.endswith("数"):
         return f"共有{joined}个{label}"
     if re.match(r"\d+个", joined):
