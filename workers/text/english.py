@@ -47,7 +47,8 @@ _AMERICAN = {"enamelled": "enameled", "sequinned": "sequined", "jewellery": "jew
              "travelling": "traveling", "favourite": "favorite", "centre": "center", "aluminium": "aluminum",
              "moisturiser": "moisturizer", "moisturisers": "moisturizers", "moisturising": "moisturizing",
              "organiser": "organizer", "organisers": "organizers", "travellers": "travelers", "litre": "liter",
-             "litres": "liters", "metre": "meter", "metres": "meters", "mould": "mold", "grey": "gray"}
+             "litres": "liters", "metre": "meter", "metres": "meters", "mould": "mold", "grey": "gray",
+             "customised": "customized", "personalised": "personalized", "organised": "organized"}
 _AMERICAN_WORD = re.compile(r"\b(" + "|".join(_AMERICAN) + r")\b", re.IGNORECASE)
 
 
@@ -56,6 +57,7 @@ def american(text: str) -> str:
     'analog', 'sequinned' -> 'sequined'."""
     text = re.sub(r"(?<=[Aa]nalog)ue\b", "", re.sub(r"(?<=[Cc]olo)u(?=r)", "", text))
     text = re.sub(r"([Ff])ibre", r"\1iber", text)  # fibre, microfibre, fibreglass
+    text = re.sub(r"\b([Nn]on) (?=[a-z])", r"\1-", text)  # non padded -> non-padded
     return _AMERICAN_WORD.sub(lambda m: _AMERICAN[m.group(1).lower()] if m.group(1).islower()
                               else _AMERICAN[m.group(1).lower()].capitalize(), text)
 

@@ -287,6 +287,9 @@ class Inventory:
         for m in re.finditer(r"(?<![\w-])([a-z]+)-(?:toned|coloured|colored)(?![\w-])", text):
             found.append((m.start(), m.group(0)))
         taken = [(at, at + len(c)) for at, c in found]
+        if out.type_text and not has_cjk(out.type_text):  # "Coffee Mug": its coffee is the mug's kind, no colour
+            taken += [(m.start(), m.end()) for m in re.finditer(
+                rf"(?<![\w-]){re.escape(norm(out.type_text))}(?![\w-])", text)]
         spans = []  # every colour word, then the longest first: "Off White" is one colour, not "white"
         for term in self.values:
             if term.role == "colour":

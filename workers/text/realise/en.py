@@ -104,10 +104,12 @@ class English(Writer):
         extra = self.facts.extras
         if not extra:
             return ""
-        if len(extra.split()) == 1 and not english.is_plural(extra):
-            extra = _a(extra)  # "with Chain" -> "a chain"
         if re.search(r"\b(?:detail|details|yoke|hem|print|trim|border)$", extra):
             return f"{self.it} feature{self.s} {extra}"
+        items = re.split(r"\s+and\s+", extra)
+        if all(len(i.split()) <= 2 for i in items):  # "with Chain" -> "a chain", "palazzos and a dupatta"
+            extra = " and ".join(i if english.is_plural(i.split()[-1]) or re.match(r"(?:a|an|the|\d)\b", i)
+                                 else _a(i) for i in items)
         return f"{self.it} come{self.s} with {extra}"
 
     def body(self) -> str:

@@ -110,8 +110,13 @@ class Chinese(Writer):
             brand = ""
         if people:
             body.insert(0, self.pick([f"适合{'、'.join(people)}", f"专为{'、'.join(people)}设计"], 1))
+        self.neck: tuple[list[str], str] | None = None
         body += self.cut()
         details = self.details()
+        if self.neck and self.neck[1] in body and 0 < len(self.designs) <= 2:  # 采用圆领和收腰设计: 设计 said once
+            body.remove(self.neck[1])
+            at = next(i for i, c in enumerate(details) if c.endswith("设计") and self.designs[-1] in c)
+            details[at] = f"{details[at][:2]}{_and(self.neck[0] + self.designs)}设计"
         if brand:
             head = self.pick([f"这{m}{described}来自{brand}", f"来自{brand}的这{m}{described}"])
             if head.startswith("来自") and body:
@@ -216,7 +221,7 @@ class Chinese(Writer):
         materials = [m for m in materials if m not in finishes]
         self.finish_clause = f"表面为{'、'.join(finishes)}" if finishes else ""
         weaves = [m for m in materials if m.endswith("布") or m in _WEAVES]
-        fibres = [m for m in materials if m not in weaves and m != "混纺"]
+        fibres = [m for m in materials if m not in weaves and m not in ("混纺", "纤维")]  # 纤维 names no fibre
         if weaves and fibres and len(weaves) == 1:  # 棉 + 牛仔布 + 混纺: 棉混纺牛仔布; 棉 + 斜纹: 棉质斜纹
             blend = "混纺" if "混纺" in materials else "质" if len(fibres) == 1 and len(fibres[0]) == 1 else ""
             materials = ["、".join(fibres) + blend + weaves[0]]
@@ -270,7 +275,8 @@ class Chinese(Writer):
         if necks and plain_sleeves:  # 圆领搭配喇叭袖
             clauses.append(f"{'、'.join(necks)}搭配{'、'.join(plain_sleeves)}")
         elif necks:
-            clauses.append(self.verb([f"{'、'.join(necks)}设计", f"采用{'、'.join(necks)}"], 6))
+            self.neck = (necks, self.verb([f"{'、'.join(necks)}设计", f"采用{'、'.join(necks)}"], 6))
+            clauses.append(self.neck[1])
         elif plain_sleeves:
             clauses.append(self.verb([f"{'、'.join(plain_sleeves)}设计", f"采用{'、'.join(plain_sleeves)}设计"], 6))
         for v in self.lengths_left:
@@ -306,6 +312,7 @@ class Chinese(Writer):
         designs = [v for v in points if v not in parts and v not in ornaments]
         designs += [v for v in self.patterns_left if v in _SAID_AS_DESIGN]
         pictures = [v for v in self.patterns_left if v not in _SAID_AS_DESIGN]
+        self.designs = designs
         if designs:
             clauses.append(self.verb([f"带有{_and(designs)}设计", f"采用{_and(designs)}设计"], 3)
                            if len(designs) <= 3 else f"{'、'.join(designs[:3])}设计，另有{_and(designs[3:])}")
