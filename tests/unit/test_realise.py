@@ -505,7 +505,16 @@ def test_every_bundled_sample_is_realised_whole_and_a_layered_jacket_holds_no_li
     ("Tarnford Trailhead 2 Backpacking Tent", "en-US", ["It sleeps 2."], ["capacity is 2 people"]),
     ("Nordvik Cloudrest All-Season Duvet", "en-US", ["It has a 10.5 tog rating."], ["is 10.5 tog"]),
     ("Wrenwood Memory Foam Pillow", "en-US", ["The cover is machine washable."], ["Care: cover"]),
-    ("山屿 双人双层露营帐篷", "zh-CN", ["可容纳2人"], ["适用人数为2"]),
+    ("山屿 双人双层露营帐篷", "zh-CN", ["双人双层露营帐篷"], ["适用人数为2", "可容纳2人"]),  # its name says it
+    ("山屿 全自动速开帐篷 4人", "zh-CN", ["可容纳4人"], ["适用人数为4"]),
+    ("沃能 10000毫安时 超薄快充充电宝", "zh-CN", ["设有1个USB-C接口、2个USB-A接口", "配有数字显示屏"], ["电量显示为"]),
+    ("简构 铝合金折叠笔记本支架", "zh-CN", ["适用于10-17英寸笔记本"], ["适用尺寸为"]),
+    ("Nordvik Aria 700 Wireless Noise Cancelling Headphones", "en-US", ["wireless headphones",
+                                                                       "active noise cancelling"], ["noise cancelling headphones"]),
+    ("Nordvik Aria 700 Wireless Noise Cancelling Headphones", "zh-CN", ["主动降噪耳机"], ["具备主动降噪"]),
+    ("Hexon 7-in-1 USB-C Hub", "en-US", ["it has 1 HDMI port (4K@30Hz), 2 USB-A 3.0 ports"], [" x "]),
+    ("Solvik Daily Mineral Sunscreen SPF 50", "en-US", ["It offers SPF 50 protection.", "water-resistant for 40 minutes"],
+     ["Its protection is"]),
     ("厨悦 5升 可视空气炸锅", "zh-CN", ["可定时60分钟"], ["定时为"]),
 ])
 def test_the_demos_products_read_as_an_editor_would_write_them(title: str, locale: str, said: list[str],

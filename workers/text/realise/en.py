@@ -60,7 +60,14 @@ class English(Writer):
         self.solid = len(colours) == 1 and any(v in ("solid", "plain") for v in self.values("pattern"))
         if len(colours) == 1:
             adjs.append(("solid " if self.solid else "") + colours[0].lower())  # "this solid black T-shirt"
-        described = " ".join(adjs + [proper(self.facts.name), self.noun]).replace("  ", " ").strip()
+        name, noun = self.facts.name, self.noun
+        for f in self.facts.by_role("feature"):  # "active noise cancelling" said later: not also in the name
+            words = f"{f.value} {f.key}".lower().split()
+            for phrase in (" ".join(words[i:i + 2]) for i in range(len(words) - 1)):
+                name = re.sub(rf"\b{re.escape(phrase)}\b", "", name, flags=re.I)
+                if len(noun.split()) > len(phrase.split()):
+                    noun = re.sub(rf"\b{re.escape(phrase)}\s+", "", noun, flags=re.I)
+        described = " ".join(adjs + [proper(" ".join(name.split())), noun]).replace("  ", " ").strip()
         brand = self.facts.brand if self.facts.brand and not has_cjk(self.facts.brand) else None
         this = "these" if plural else "this"
         lead = brand is not None and brand[:1].isupper()  # a sentence may start with it as written
@@ -81,8 +88,8 @@ class English(Writer):
         else:
             options = [(f"these are {described}" if plural else f"this is {_a(described)}")]
         text = self.pick(options)
-        if len(colours) > 1:
-            text += f", available in {_join(colours, 'or')}"
+        if len(colours) > 1:  # a sentence of its own: "Made for women, … from Ostra, available in …" dangles
+            text += f". {self.it.capitalize()} come{self.s} in {_join(colours, 'or')}"
         return text
 
     def _audiences(self) -> list[str]:
@@ -120,7 +127,8 @@ class English(Writer):
         materials = [m for m in materials if m not in finishes]
         if "blend" in materials and len(materials) > 1:  # cotton, wool, blend: one fabric, a cotton and wool blend
             materials = [_a(_join([m for m in materials if m != "blend"]) + " blend")]
-        made = f"made of {_join(materials)}" if materials else ""
+        materials = [re.sub(r", (?!with |\d)", ", with ", m, count=1) if len(materials) == 1 else m for m in materials]
+        made = f"made of {_join(materials)}" if materials else ""  # oak veneer on MDF, with solid oak legs
         if finishes:
             made = f"{made} and finished with {_join(finishes)}" if made else f"finished with {_join(finishes)}"
         first, later = phrases[:4], phrases[4:]
@@ -188,6 +196,10 @@ class English(Writer):
         said = " ".join(phrases)
         styles = [v.removesuffix(" look") for v in self.values("style")
                   if not re.search(rf"\b{re.escape(v)}\b", said)]  # "ethnic motifs" already says it is ethnic
+        built = [v for v in styles if re.fullmatch(r"[a-z]+-[a-z]+(?:, [a-z]+-[a-z]+)*", v)]  # closed-back: a build
+        if built:
+            phrases.append(_a(f"{_join(built)} design"))
+        styles = [v for v in styles if v not in built]
         if styles:
             phrases.append(_a(f"{_join(styles)} look"))  # "a casual and sexy look"
         return phrases
@@ -233,7 +245,7 @@ class English(Writer):
                 clauses.append(f"the {label} {'have' if _plural_noun(label) else 'has'} {_a(values[0])}")
             else:
                 verb = "are" if _plural_noun(label) or len(values) > 1 else "is"
-                clauses.append(f"the {label} {verb} {_join(values)}")
+                clauses.append(f"the {label} {verb} {_with_a(_join(values))}")
         return _join(clauses)
 
     def specs(self) -> str:
@@ -247,6 +259,8 @@ class English(Writer):
             return f"{self.it} weigh{self.s} {v}"
         if role == "dimensions" and label in ("dimensions", "size"):
             return f"{self.it} measure{self.s} {v}"
+        if role == "ports" and all(_PORT.match(v) for v in values):
+            return f"{self.it} {self.have} {_join([_port(v) for v in values])}"  # 2 USB-C ports, not "2 x USB-C"
         if role == "connectivity":
             return f"{self.it} connect{self.s} over {v}"
         if role == "pack" and label in ("set of", "pack of"):
@@ -269,13 +283,18 @@ class English(Writer):
         if values[0].lower() in YES:
             return f"{self.it} {self.have} {_a(label)}"
         words = label.split()
+        if len(values) == 1 and label == "protection" and v.upper().startswith("SPF"):
+            return f"{self.it} offer{self.s} {v} protection"
+        if len(values) == 1 and label == "water resistance":
+            return f"{self.it} {self.be} rated {v}" if re.fullmatch(r"IP\w+", v) else \
+                f"{self.it} {self.be} water-resistant for {v}"
         if len(values) == 1 and (m := re.fullmatch(r"(\d+)\s*(?:people|persons)", v)) and "capacity" in label:
             return f"{self.it} sleep{self.s} {m.group(1)}"  # a tent's capacity: 2 people
         if len(values) == 1 and len(words) == 2 and v.lower().endswith(" " + words[0].lower()):
             return f"{self.it} {self.have} {_a(v + ' ' + words[1])}"  # tog rating: 10.5 tog -> a 10.5 tog rating
         if len(values) == 1 and label in ("light", "display", "timer") and len(v.split()) <= 3:
             return f"{self.it} {self.have} {_a(v + ' ' + label)}"  # a blue LED light, a 60 min timer
-        return f"{self.its} {label} {'are' if len(values) > 1 or _plural_noun(label) else 'is'} {v}"
+        return f"{self.its} {label} {'are' if len(values) > 1 or _plural_noun(label) else 'is'} {_with_a(v)}"
 
     def suits(self) -> str:
         out = []
@@ -321,6 +340,29 @@ class English(Writer):
         if len(v) == 1 and (m := re.fullmatch(r"(\w+) ((?:machine |hand )?washable.*)", v[0])):
             return f"the {m.group(1)} is {m.group(2)}"  # cover machine washable: the cover is machine washable
         return f"care: {_join(v)}"
+
+
+def _with_a(value: str) -> str:
+    """'mesh with waterproof membrane' -> 'mesh with a waterproof membrane' (a record's terse value in prose)."""
+    return re.sub(r"\bwith (?!a |an |the |\d)([a-z-]+(?: [a-z-]+)?)$", lambda m: "with " + (
+        m.group(1) if english.is_plural(m.group(1).split()[-1]) else _a(m.group(1))), value)
+
+
+_PORT = re.compile(r"(\d+)\s*x\s*(\S+)(?:\s+(.+))?$")
+
+
+def _port(value: str) -> str:
+    """'2 x USB-C' -> '2 USB-C ports', '1 x HDMI 4K@30Hz' -> '1 HDMI port (4K@30Hz)', '1 x USB-C data' -> '1 USB-C
+    data port', '1 x SD card reader' -> '1 SD card reader'."""
+    m = _PORT.match(value)
+    assert m is not None
+    n, name, rest = m.group(1), m.group(2), m.group(3) or ""
+    if re.search(r"\b(?:reader|slot|jack)s?$", rest or name):
+        return f"{n} {name} {rest}".strip()
+    port = "port" if n == "1" else "ports"
+    if re.fullmatch(r"[a-z]+|\d+(?:\.\d+)?", rest):  # a USB-C data port, 2 USB-A 3.0 ports
+        return f"{n} {name} {rest} {port}"
+    return f"{n} {name} {port}" + (f" ({rest})" if rest else "")
 
 
 def _a_design(detail: str) -> bool:

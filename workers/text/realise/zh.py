@@ -58,6 +58,10 @@ class Chinese(Writer):
         self.noun = type_noun(self.facts, "zh") or "商品"
         self.garment = (self.noun.endswith(_GARMENT_END) or self.noun.endswith(_GARMENT_NOUNS)) and \
             not self.noun.endswith("件套")  # 四件套 is bedding
+        for f in self.values("feature"):  # 主动降噪 of a 降噪耳机: one 主动降噪耳机, the feature not said again
+            k = next((k for k in range(len(f) - 1, 1, -1) if self.noun.startswith(f[-k:])), 0)
+            if k:
+                self.noun = f[:-k] + self.noun
         self.used: set[str] = set()  # verbs said once already
         style = self.style()
         self.has_style = bool(style)
@@ -394,6 +398,9 @@ class Chinese(Writer):
         for role, label, values in self.grouped(SPECS + ("fits",)):
             if role == "pack" and any(f"{_NUMERALS.get(v, v)}件" in self.noun for v in values):
                 continue  # 四件套 says its 4 pieces
+            if label == "适用人数" and any(f"{'双' if v == '2' else _NUMERALS.get(v, v)}人" in self.facts.zh_name
+                                       for v in values):
+                continue  # 双人帐篷 says it sleeps 2
             if label in ("set of", "pack of"):
                 out.append(f"{values[0]}件装")
             elif role == "connectivity":
@@ -449,10 +456,17 @@ def _zh_is(label: str, values: list[str]) -> str:
         return f"可定时{joined}"
     if re.fullmatch(r"\d+", joined) and len(label) <= 4 and not label.endswith("数"):
         return f"共有{joined}个{label}"
-    if re.match(r"\d+个", joined):
-        return f"设有{joined}"  # 口袋: 1个前袋
-    if joined.endswith(("涂层", "涂料", "处理", "工艺")):
-        return f"{label}采用{joined}"  # 内胆采用不粘涂层, not 内胆为不粘涂层
+    if re.match(r"\d+个", joined):  # 口袋: 1个前袋; 接口: 1个USB-C接口
+        return "设有" + "、".join(v + "接口" if label == "接口" and re.search(r"[A-Za-z0-9]$", v) else v
+                                for v in values)
+    if joined.endswith(("涂层", "涂料", "处理", "工艺")):  # 内胆采用不粘涂层, not 内胆为不粘涂层
+        return f"带有{joined}" if label.endswith("性能") else f"{label}采用{joined}"
+    if label == "件数" and re.fullmatch(r"\d+", joined):
+        return f"共{joined}件"
+    if len(values) == 1 and joined.endswith(("屏", "灯")) and label.endswith("显示"):
+        return f"配有{joined}"  # 电量显示: 数字显示屏
+    if label.startswith("适用") and re.search(r"[\u4e00-\u9fff]$", joined) and re.search(r"\d", joined):
+        return f"适用于{joined}"  # 适用尺寸: 10-17英寸笔记本
     return f"{label}为{joined}"
 
 
