@@ -61,6 +61,7 @@ def test_english_faults_are_dropped(text: str, code: str) -> None:
     ("这款半身裙长度为mm。", "mixed_language"),  # a unit with no number before it
     ("骁勤锦于镜湖烫。", "broken_word"),  # characters that form no words
     ("白色半身裙。", "ungrammatical"),  # nouns with nothing said of them
+    ("这款包采用蕾丝面料。", "wrong_product_type"),  # a one-character type said as a word of its own
 ])
 def test_chinese_faults_are_dropped(text: str, code: str) -> None:
     assert code in codes(text, SKIRT, "zh-CN")
@@ -80,6 +81,11 @@ def test_a_later_sentence_that_repeats_an_earlier_one_goes_and_the_first_stays()
     ("这款白色半身裙采用蕾丝面料，整体为简约风格。拉链设计。", SKIRT, "zh-CN"),
     ("这款阔腿裤采用棉质面料，高腰设计。", PANTS, "zh-CN"),
     ("这款上衣为V领设计，提供S、M码。", TOP, "zh-CN"),  # a letter naming a cut, the record's own sizes
+    ("这款半身裙的包装重量为200克。", SKIRT.model_copy(update={"attributes": {**SKIRT.attributes, "包装重量": "200克"}}),
+     "zh-CN"),  # 包 inside 包装 names no bag
+    ("This power bank comes from Voltana. Its capacity is 10000 mAh.", Product(
+        product_id="pb", title="Voltana Power Bank", category="power_banks", locale="en-US", brand="Voltana",
+        attributes={"capacity": "10000 mAh"}), "en-US"),  # a unit is spelled as units are, not a broken word
 ])
 def test_correct_texts_pass_untouched(text: str, product: Product, locale: str) -> None:
     result = gate(text, product, locale)

@@ -230,8 +230,8 @@ def _broken(sentence: str, _e: list[str], ctx: _Context, lang: str) -> tuple[str
         return found
     for word in _EN_WORD.findall(sentence):
         low = word.lower()
-        if low in ctx.record_words or any(c.isdigit() for c in word):
-            continue
+        if low in ctx.record_words or any(c.isdigit() for c in word) or inventory().unit(word) is not None:
+            continue  # a unit is written as units are: mAh, kWh
         if re.search(r"[a-z][A-Z]", word) or re.search(r"([a-z])\1\1", low):  # "wAter", "ShoesIt", "Allll"
             return "broken_word", f"a broken word {word!r}"
         if lang == "en" and len(low) > 2 and any(not _is_word(part) for part in re.split(r"['’-]", low) if part):
@@ -299,6 +299,8 @@ def _script(sentence: str, _e: list[str], ctx: _Context, lang: str) -> tuple[str
 
 def _wrong_type(sentence: str, _e: list[str], ctx: _Context, _l: str) -> tuple[str, str] | None:
     for _, _, key, term in ctx.inv.type_index.find(norm(sentence)):
+        if has_cjk(key) and len(key) == 1 and key not in segmenter().lcut(sentence, HMM=False):
+            continue  # 包 inside 包装重量 names no bag
         words = key.split()
         if not has_cjk(key) and " ".join(words[:-1] + [_singular(words[-1])]) in ctx.record_text:
             continue  # the record's own noun in the plural ("these boxers" of a Boxer)
