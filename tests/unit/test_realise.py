@@ -420,6 +420,12 @@ def test_finishes_colour_shades_and_known_values_read_naturally(title: str, attr
     # from the twelfth: 纤维 names no fibre to blend; a collar and a design point share one 设计
     ("类型#裙*材质#纤维*材质#蕾丝*裙长#连衣裙", ["蕾丝"], ["纤维蕾丝"]),
     ("类型#上衣*衣样式#针织衫*衣领型#v领*衣款式#罗纹", ["V领和罗纹设计"], ["V领设计"]),
+    # from the thirteenth: two waist heights say neither, and a waist is said once; a gradient of two colours is
+    # one colourway, no choice; 线条 beside 条纹 repeats it; 大裙摆 makes a 大摆裙
+    ("类型#裙*图案#印花*裙腰型#高腰*裙腰型#中腰*裙腰型#松紧腰*裙长#半身裙", ["松紧腰设计"], ["腰间为", "高腰", "中腰"]),
+    ("类型#裙*颜色#白色*颜色#紫色*图案#渐变*裙型#百褶", ["配色为白色与紫色渐变"], ["可选", "渐变设计"]),
+    ("类型#上衣*衣样式#衬衫*图案#条纹*图案#线条", ["条纹衬衫"], ["线条"]),
+    ("类型#裙*图案#格子*裙型#大裙摆*裙长#半身裙", ["格子大摆裙"], ["裙摆裙"]),
 ])
 def test_chinese_values_read_as_the_record_means_them(content: str, said: list[str], never: list[str]) -> None:
     from bench.quality import adgen_item

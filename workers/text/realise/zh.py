@@ -55,7 +55,7 @@ class Chinese(Writer):
     lang = "zh"
 
     def write(self) -> Realised:
-        self.noun = type_noun(self.facts, "zh") or "商品"
+        self.noun = (type_noun(self.facts, "zh") or "商品").replace("裙摆裙", "摆裙")  # 大裙摆 of a 裙: a 大摆裙
         self.garment = (self.noun.endswith(_GARMENT_END) or self.noun.endswith(_GARMENT_NOUNS)) and \
             not self.noun.endswith("件套")  # 四件套 is bedding
         for f in self.values("feature"):  # 主动降噪 of a 降噪耳机: one 主动降噪耳机, the feature not said again
@@ -166,12 +166,19 @@ class Chinese(Writer):
                 length = stem + "款" if stem in ("长", "短", "中长", "超长", "超短") else stem
         colours = self.values("colour")
         colour = colours[0] if len(colours) == 1 else ""
-        if len(colours) > 1:  # as the English says "available in": 有白色与粉色可选
+        fading = "渐变" in [f.value for f in self.facts.by_role("pattern")]
+        if len(colours) > 1 and fading:  # 白色、紫色 and 渐变: one 白色与紫色渐变配色, no choice of two
+            body.append(f"配色为{_and(colours).replace('和', '与')}渐变")
+        elif len(colours) > 1:  # as the English says "available in": 有白色与粉色可选
             body.append(f"有{_and(colours).replace('和', '与')}可选")
         patterns = [v for v in self.values("pattern") if v != "环保"]
         if "环保" in [f.value for f in self.facts.by_role("pattern")]:
             self.omitted.append("图案: 环保")  # says nothing of the print, and reads as a claim
         self.solid = "纯色" in patterns and len(colours) <= 1  # 纯色 beside two colours says neither
+        if len(colours) > 1 and fading:
+            patterns = [v for v in patterns if v != "渐变"]
+        if "条纹" in patterns or "纯色" in patterns:  # 线条 beside 条纹 repeats it, beside 纯色 contradicts it
+            patterns = [v for v in patterns if v != "线条"]
         motifs = [v for v in patterns if v != "纯色" and v not in _ABSTRACT and v not in _SAID_AS_DESIGN
                   and (v.endswith(_MOTIFS) or v in _MOTIFS)]
         others = [m for m in motifs if m != "印花"]
@@ -192,7 +199,9 @@ class Chinese(Writer):
         sleeve = sleeves[0] if len(sleeves) == 1 and self.garment else ""
         self.sleeve_said = sleeve
         waists = self.values("waist")
-        waist = waists[0] if len(waists) == 1 and waists[0] in ("高腰", "中腰", "低腰") else ""
+        heights = [w for w in waists if w in ("高腰", "中腰", "低腰")]
+        self.waists_left = [w for w in waists if w not in heights]  # 高腰 with 中腰 says neither
+        waist = heights[0] if len(heights) == 1 else ""
         self.waist_said = waist
         if waist and self.noun in ("裤子", "裤"):
             self.noun, waist = waist + self.noun[0], ""  # 裤子 of 高腰 is a 高腰裤
@@ -288,12 +297,8 @@ class Chinese(Writer):
                 clauses.append("常规裤长" if "裤" in self.noun else "常规裙长" if "裙" in self.noun else "常规衣长")
             else:
                 self.sleeve_points.insert(0, v)
-        waists = [v for v in self.values("waist") if v != self.waist_said]
-        for v in waists:
-            if v.endswith("腰") and v != "收腰":
-                clauses.append(f"腰间为{v}")
-            else:
-                self.sleeve_points.append(v)  # 收腰: a design point
+        for v in self.waists_left:  # 松紧腰, 收腰: design points ("腰间为松紧腰" read stiffly)
+            self.sleeve_points.append(v)
         return clauses
 
     def details(self) -> list[str]:
