@@ -458,6 +458,7 @@ def test_chinese_values_read_as_the_record_means_them(content: str, said: list[s
      ["customized gown", "It comes with a peplum jacket."], ["customised"]),
     ("Lady Love White Solid Non-Wired Non Padded Everyday Bra LLBR2013", "Lady Love", ["non-padded"], ["non padded"]),
     ("Ishin Women Peach-Coloured Solid Kurta with Palazzos & Dupatta", "Ishin", ["palazzos and a dupatta"], []),
+    ("PARFAIT Plus Size Black Solid Non-Wired Non Padded Everyday Bra P5641", "PARFAIT", ["plus-size"], []),
 ])
 def test_title_phrases_are_kept_whole_or_left_out(title: str, brand: str, said: list[str], never: list[str]) -> None:
     """A blind read found title phrases cut apart: 'grey breasted blazer', 'peach-colored to kurta', 'screen pillow

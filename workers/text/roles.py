@@ -438,6 +438,7 @@ class Inventory:
             core, extra = title[:m.start()], title[m.end():]
         core = re.sub(_AMOUNT, " ", core, flags=re.I)
         core = re.sub(r"\b([^\W\d_]+)\s+(Free)\b", r"\1-\2", core)  # "Sulphate Free": sulphate-free, not free
+        core = re.sub(r"\b(plus)\s+(size)\b", r"\1-\2", core, flags=re.I)  # "PARFAIT Plus Size …": no model name
         tokens = [t for t in re.split(r"\s+", core) if t]
         words = [_bare(t) for t in tokens]
         noun = norm(out.type_text).split()
