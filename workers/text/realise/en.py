@@ -54,7 +54,7 @@ class English(Writer):
     def intro(self, plural: bool) -> str:
         colours = self.values("colour")
         audiences = self._audiences()
-        adjs: list[str] = []  # "unisex" says only that anyone may buy it: nothing to say
+        adjs: list[str] = [self.tier] if self.tier else []  # "unisex" says only that anyone may buy it: nothing
         people = [a for a in audiences if a.lower() not in ("unisex", "unisex kids")] + (
             ["kids"] if any(a.lower() == "unisex kids" for a in audiences) else [])
         self.solid = len(colours) == 1 and any(v in ("solid", "plain") for v in self.values("pattern"))
@@ -93,11 +93,16 @@ class English(Writer):
         return text
 
     def _audiences(self) -> list[str]:
-        """Who it is for, as people: a title's "Budget" or "Travel" is said as the lexicon's people ("budget
-        shoppers", "travelers"), never "made for budget"; "gift" names no one and is not said."""
+        """Who it is for, as people: a title's "Travel" is said as the lexicon's people ("travelers"), never "made
+        for travel"; "Budget" is a price tier, said of the product ("this budget rain jacket"); "gift" names no one
+        and is not said."""
         out = []
+        self.tier = ""
         for f in self.facts.by_role("audience"):
             v = self.say(f)
+            if v is not None and v.lower() == "budget":
+                self.tier = "budget"
+                continue
             if v is None or f.term is None and v.lower() in _NOT_PEOPLE:
                 continue
             if f.term is not None and v.lower() in _NOT_PEOPLE:
