@@ -70,7 +70,7 @@ class Chinese(Writer):
         groups: list[list[str]] = []
         first = [head, *body]
         if len(details) >= 2 and len(first) >= 3:
-            groups = [first, ["细节上" + details[0], *details[1:]] if details[0][:1] not in "这本" else details]
+            groups = [first, ["细节上" + details[0], *details[1:]]]
         else:
             groups = [first + details]
         if style and groups[-1] == [head] and self.bare:
@@ -202,7 +202,6 @@ class Chinese(Writer):
         heights = [w for w in waists if w in ("高腰", "中腰", "低腰")]
         self.waists_left = [w for w in waists if w not in heights]  # 高腰 with 中腰 says neither
         waist = heights[0] if len(heights) == 1 else ""
-        self.waist_said = waist
         if waist and self.noun in ("裤子", "裤"):
             self.noun, waist = waist + self.noun[0], ""  # 裤子 of 高腰 is a 高腰裤
         hooded = "连帽" if "连帽" in self.values("detail") and self.noun.endswith(("卫衣", "外套", "衫", "夹克")) else ""
